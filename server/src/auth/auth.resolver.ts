@@ -1,0 +1,102 @@
+import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { type Context, currentUser } from '../graphql/context.js';
+import { DomainError } from '../graphql/errors.js';
+import { ApiToken } from './api-token.entity.js';
+import { Role } from './role.js';
+import { User } from './user.entity.js';
+
+@ObjectType({ description: 'A new API token and its secret, which is shown only this once' })
+class CreatedToken {
+  @Field(() => ApiToken)
+  token!: ApiToken;
+
+  @Field({ description: 'Pass it as `Authorization: Bearer <secret>`, or to the CLI as --token / DEBYARD_TOKEN' })
+  secret!: string;
+}
+
+@Resolver()
+export class AuthResolver {
+  @Query(() => User, { nullable: true, description: 'The signed-in user, or null' })
+  me(@Ctx() ctx: Context): User | null {
+    return ctx.principal?.user ?? null;
+  }
+
+  @Mutation(() => User, { description: 'Signs in with a password and sets the console’s session cookie' })
+  async signIn(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('password') password: string,
+  ): Promise<User> {
+    if (!ctx.cookie) throw new DomainError('BAD_USER_INPUT', 'sign in over HTTP, not over a WebSocket');
+    const { user, secret } = await ctx.services.auth.signIn(ctx.em, username, password);
+    ctx.cookie.set(secret, new Date(Date.now() + 14 * 24 * 3600 * 1000));
+    return user;
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: 'Ends this session (or revokes the token used for the request)' })
+  async signOut(@Ctx() ctx: Context): Promise<boolean> {
+    await ctx.services.auth.signOut(ctx.em, ctx.principal!);
+    ctx.cookie?.clear();
+    return true;
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [User])
+  users(@Ctx() ctx: Context): Promise<User[]> {
+    return ctx.services.auth.listUsers(ctx.em);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  userAdd(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('role', () => Role) role: Role,
+    @Arg('password', () => String, { nullable: true }) password?: string | null,
+  ): Promise<User> {
+    return ctx.services.auth.createUser(ctx.em, currentUser(ctx), { username, role, password });
+  }
+
+  @Authorized()
+  @Mutation(() => User, { description: 'Sets a password: your own, or anybody’s as an administrator' })
+  userSetPassword(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('password') password: string,
+  ): Promise<User> {
+    return ctx.services.auth.setPassword(ctx.em, currentUser(ctx), username, password);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean)
+  async userRemove(@Ctx() ctx: Context, @Arg('username') username: string): Promise<boolean> {
+    await ctx.services.auth.removeUser(ctx.em, currentUser(ctx), username);
+    return true;
+  }
+
+  @Authorized()
+  @Query(() => [ApiToken], { description: 'Your API tokens; an administrator sees everybody’s' })
+  tokens(@Ctx() ctx: Context): Promise<ApiToken[]> {
+    return ctx.services.auth.listTokens(ctx.em, currentUser(ctx));
+  }
+
+  @Authorized()
+  @Mutation(() => CreatedToken)
+  tokenCreate(
+    @Ctx() ctx: Context,
+    @Arg('name') name: string,
+    @Arg('expiresInDays', () => Int, { nullable: true }) expiresInDays?: number | null,
+    @Arg('username', () => String, { nullable: true, description: 'Administrators: create it for this user' })
+    username?: string | null,
+  ): Promise<CreatedToken> {
+    return ctx.services.auth.createToken(ctx.em, currentUser(ctx), { name, expiresInDays, username });
+  }
+
+  @Authorized()
+  @Mutation(() => ApiToken)
+  tokenRevoke(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<ApiToken> {
+    if (!/^\d{1,9}$/.test(id)) throw new DomainError('BAD_USER_INPUT', `"${id}" is not a token id`);
+    return ctx.services.auth.revokeToken(ctx.em, currentUser(ctx), Number(id));
+  }
+}

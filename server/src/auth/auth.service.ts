@@ -1,0 +1,243 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import argon2 from 'argon2';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { DomainError } from '../graphql/errors.js';
+import { EventType } from '../events/event.entity.js';
+import type { EventService } from '../events/event.service.js';
+import type { Logger } from '../log.js';
+import { ApiToken, TokenKind } from './api-token.entity.js';
+import { Role, roleIncludes } from './role.js';
+import { User } from './user.entity.js';
+
+export const SESSION_COOKIE = 'debyard_session';
+export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
+export const LOCAL_ADMIN = 'admin';
+export const ADMIN_TOKEN_FILE = 'admin.token';
+const TOKEN_PREFIX = 'dy_';
+const USERNAME = /^[a-z][a-z0-9._-]{0,31}$/;
+const MIN_PASSWORD_LENGTH = 10;
+
+/** Who is asking: a user and the token that proved it, or nobody. */
+export interface Principal {
+  user: User;
+  token: ApiToken;
+}
+
+export function hashSecret(secret: string): string {
+  return crypto.createHash('sha256').update(secret).digest('hex');
+}
+
+function newSecret(): string {
+  return TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
+}
+
+/** Verifying against this when the user does not exist keeps sign-in timing from revealing user names. */
+let dummyHash: Promise<string> | undefined;
+
+export class AuthService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly events: EventService,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves a bearer token or session cookie; an unusable one is an error, never a silent anonymous. */
+  async authenticate(em: EntityManager, secret: string): Promise<Principal> {
+    const token = await em.findOne(ApiToken, { secretHash: hashSecret(secret) }, { populate: ['user'] });
+    if (!token || !token.isUsable())
+      throw new DomainError(
+        'INVALID_TOKEN',
+        'the API token or session is invalid, expired or revoked: sign in again or create a new token with `debyard token create`',
+      );
+    if (token.used()) await em.flush();
+    return { user: token.user, token };
+  }
+
+  async signIn(em: EntityManager, username: string, password: string): Promise<{ user: User; secret: string }> {
+    const user = await em.findOne(User, { username });
+    dummyHash ??= argon2.hash(crypto.randomBytes(16).toString('hex'));
+    const ok = user?.passwordHash
+      ? await argon2.verify(user.passwordHash, password)
+      : (await argon2.verify(await dummyHash, password), false);
+    if (!user || !ok) throw new DomainError('INVALID_CREDENTIALS', 'wrong user name or password');
+    user.signedIn();
+    const secret = newSecret();
+    em.create(ApiToken, {
+      user,
+      kind: TokenKind.SESSION,
+      name: 'console session',
+      secretHash: hashSecret(secret),
+      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+    });
+    await em.flush();
+    return { user, secret };
+  }
+
+  async signOut(em: EntityManager, principal: Principal): Promise<void> {
+    principal.token.revoke();
+    await em.flush();
+  }
+
+  async listUsers(em: EntityManager): Promise<User[]> {
+    return em.find(User, {}, { orderBy: { username: 'asc' } });
+  }
+
+  async createUser(
+    em: EntityManager,
+    actor: User | null,
+    input: { username: string; role: Role; password?: string | null },
+  ): Promise<User> {
+    if (!USERNAME.test(input.username))
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `"${input.username}" is not a valid user name: lower-case letters, digits and ._- (up to 32), starting with a letter`,
+      );
+    const passwordHash = input.password != null ? await hashPassword(input.password) : null;
+    return em.transactional(async (tx) => {
+      if (await tx.count(User, { username: input.username }))
+        throw new DomainError('ALREADY_EXISTS', `user "${input.username}" already exists`);
+      const user = tx.create(User, { username: input.username, role: input.role, passwordHash });
+      await tx.flush();
+      await this.events.record(tx, EventType.USER_CREATED, `user ${user.username} created as ${user.role}`, {
+        username: user.username,
+        role: user.role,
+        by: actor?.username ?? null,
+      });
+      return user;
+    });
+  }
+
+  async setPassword(em: EntityManager, actor: User, username: string, password: string): Promise<User> {
+    if (actor.username !== username && !roleIncludes(actor.role, Role.ADMIN))
+      throw new DomainError('FORBIDDEN', 'only an administrator can set another user’s password');
+    const passwordHash = await hashPassword(password);
+    return em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      user.passwordHash = passwordHash;
+      await tx.flush();
+      await this.events.record(tx, EventType.USER_CHANGED, `password of ${username} set`, {
+        username,
+        change: 'password',
+        by: actor.username,
+      });
+      return user;
+    });
+  }
+
+  async removeUser(em: EntityManager, actor: User, username: string): Promise<void> {
+    await em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      if (user.role === Role.ADMIN && (await tx.count(User, { role: Role.ADMIN })) === 1)
+        throw new DomainError('LAST_ADMIN', `"${username}" is the last administrator: make someone else admin first`);
+      tx.remove(user);
+      await tx.flush();
+      await this.events.record(tx, EventType.USER_REMOVED, `user ${username} removed`, {
+        username,
+        by: actor.username,
+      });
+    });
+  }
+
+  /** Tokens of `actor`, or everybody's for an administrator; sessions are not listed. */
+  async listTokens(em: EntityManager, actor: User): Promise<ApiToken[]> {
+    return em.find(
+      ApiToken,
+      { kind: TokenKind.API, ...(roleIncludes(actor.role, Role.ADMIN) ? {} : { user: actor }) },
+      { populate: ['user'], orderBy: { id: 'asc' } },
+    );
+  }
+
+  async createToken(
+    em: EntityManager,
+    actor: User,
+    input: { name: string; expiresInDays?: number | null; username?: string | null },
+  ): Promise<{ token: ApiToken; secret: string }> {
+    const name = input.name.trim();
+    if (!name || name.length > 100)
+      throw new DomainError('BAD_USER_INPUT', 'give the token a name of 1 to 100 characters, e.g. "ci on host x"');
+    const days = input.expiresInDays;
+    if (days != null && (!Number.isInteger(days) || days < 1 || days > 3650))
+      throw new DomainError('BAD_USER_INPUT', `expiresInDays must be a whole number from 1 to 3650, not ${days}`);
+    return em.transactional(async (tx) => {
+      const owner =
+        input.username && input.username !== actor.username
+          ? roleIncludes(actor.role, Role.ADMIN)
+            ? await this.requireUser(tx, input.username)
+            : forbidden('only an administrator can create tokens for another user')
+          : await tx.findOneOrFail(User, actor.id);
+      const secret = newSecret();
+      const token = tx.create(ApiToken, {
+        user: owner,
+        kind: TokenKind.API,
+        name,
+        secretHash: hashSecret(secret),
+        expiresAt: days != null ? new Date(Date.now() + days * 24 * 3600 * 1000) : null,
+      });
+      await tx.flush();
+      await this.events.record(tx, EventType.TOKEN_CREATED, `token "${name}" created for ${owner.username}`, {
+        tokenId: token.id,
+        name,
+        username: owner.username,
+        expiresAt: token.expiresAt?.toISOString() ?? null,
+        by: actor.username,
+      });
+      return { token, secret };
+    });
+  }
+
+  async revokeToken(em: EntityManager, actor: User, id: number): Promise<ApiToken> {
+    return em.transactional(async (tx) => {
+      const token = await tx.findOne(ApiToken, { id, kind: TokenKind.API }, { populate: ['user'] });
+      if (!token || (token.user.id !== actor.id && !roleIncludes(actor.role, Role.ADMIN)))
+        throw new DomainError('NOT_FOUND', `there is no token ${id} of yours: see \`debyard token list\``);
+      token.revoke();
+      await tx.flush();
+      await this.events.record(tx, EventType.TOKEN_REVOKED, `token "${token.name}" of ${token.username} revoked`, {
+        tokenId: token.id,
+        name: token.name,
+        username: token.username,
+        by: actor.username,
+      });
+      return token;
+    });
+  }
+
+  /**
+   * Makes sure the local administrator exists and `<dataDir>/admin.token` (mode 0600) holds a usable token
+   * for it, so that root or the daemon's user on this host can run `debyard` as admin without typing anything.
+   */
+  async ensureLocalAdmin(dataDir: string): Promise<void> {
+    const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+    const em = this.orm.em.fork();
+    const existing = await fs.readFile(file, 'utf8').catch(() => '');
+    if (existing.trim()) {
+      const token = await em.findOne(ApiToken, { secretHash: hashSecret(existing.trim()) });
+      if (token?.isUsable()) return;
+    }
+    let admin = await em.findOne(User, { username: LOCAL_ADMIN });
+    admin ??= await this.createUser(em, null, { username: LOCAL_ADMIN, role: Role.ADMIN });
+    const { secret } = await this.createToken(em, admin, { name: `local admin (${file})` });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, secret + '\n', { mode: 0o600 });
+    await fs.rename(tmp, file);
+    this.logger.info({ file }, 'wrote a new local admin token');
+  }
+
+  private async requireUser(em: EntityManager, username: string): Promise<User> {
+    const user = await em.findOne(User, { username });
+    if (!user) throw new DomainError('NOT_FOUND', `there is no user "${username}": see \`debyard user list\``);
+    return user;
+  }
+}
+
+async function hashPassword(password: string): Promise<string> {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new DomainError('BAD_USER_INPUT', `the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
+  return argon2.hash(password, { type: argon2.argon2id });
+}
+
+function forbidden(message: string): never {
+  throw new DomainError('FORBIDDEN', message);
+}

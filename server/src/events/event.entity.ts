@@ -1,0 +1,50 @@
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/postgresql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+
+/** What happened. Later issues add the pipeline's REJECTED … INSTALLED, MIGRATED, REMOVED. */
+export enum EventType {
+  DAEMON_STARTED = 'DAEMON_STARTED',
+  DAEMON_STOPPED = 'DAEMON_STOPPED',
+  ENGINE_STARTED = 'ENGINE_STARTED',
+  ENGINE_STOPPED = 'ENGINE_STOPPED',
+  FTP_UPLOAD = 'FTP_UPLOAD',
+  USER_CREATED = 'USER_CREATED',
+  USER_CHANGED = 'USER_CHANGED',
+  USER_REMOVED = 'USER_REMOVED',
+  TOKEN_CREATED = 'TOKEN_CREATED',
+  TOKEN_REVOKED = 'TOKEN_REVOKED',
+}
+registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
+
+export type EventPayload = Record<string, unknown>;
+
+/**
+ * One state change, written in the same transaction as the change itself. Ids are monotonic in commit
+ * order (see EventService.record), so `id > since` is a complete replay cursor.
+ */
+@ObjectType({ description: 'Something that happened in this debyard instance' })
+@Entity({ tableName: 'event' })
+export class Event {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id!: string;
+
+  // Plain text rather than a checked enum: every later capability adds event types.
+  @Field(() => EventType)
+  @Property({ type: 'text' })
+  @Index()
+  type!: EventType;
+
+  @Field(() => Date)
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt!: Date;
+
+  @Field({ description: 'One line for people: what happened, to what' })
+  @Property({ type: 'text' })
+  summary!: string;
+
+  @Field(() => GraphQLJSONObject)
+  @Property({ type: 'jsonb' })
+  payload!: EventPayload;
+}

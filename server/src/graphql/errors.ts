@@ -1,0 +1,22 @@
+import { GraphQLError } from 'graphql';
+
+/** Stable `extensions.code` values clients may switch on. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INVALID_CREDENTIALS'
+  | 'INVALID_TOKEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'LAST_ADMIN';
+
+/** An expected failure: a message a person can act on, and a code a program can switch on. */
+export class DomainError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message, { extensions: { code } });
+  }
+}
