@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { ADMIN_TOKEN_FILE } from '../auth/auth.service.js';
+import { DEFAULT_DATA_DIR } from '../config/config.js';
+
+/** CLI exit codes, documented in the README. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3, DENIED: 4 } as const;
+
+const DENIED_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_TOKEN', 'INVALID_CREDENTIALS']);
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface GraphQLResponse<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/**
+ * The token the CLI acts with: --token, then DEBYARD_TOKEN, then the local admin token in the data
+ * directory when this user can read it (root, or the daemon's user).
+ */
+export function resolveToken(explicit: string | undefined, env = process.env): string | undefined {
+  if (explicit) return explicit;
+  if (env.DEBYARD_TOKEN) return env.DEBYARD_TOKEN;
+  const file = path.join(env.DEBYARD_DATA_DIR || DEFAULT_DATA_DIR, ADMIN_TOKEN_FILE);
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ApiClient {
+  readonly url: string;
+
+  constructor(
+    url: string,
+    private readonly token: string | undefined,
+  ) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new CliError(`--url / DEBYARD_URL: "${url}" is not a URL, e.g. http://localhost:8066`, EXIT.USAGE);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new CliError(`--url / DEBYARD_URL: "${url}" must be http:// or https://`, EXIT.USAGE);
+    this.url = parsed.origin;
+  }
+
+  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    const body = (await res.json().catch(() => null)) as GraphQLResponse<T> | null;
+    if (!body) throw new CliError(`${this.url} answered HTTP ${res.status} without a GraphQL response`, EXIT.FAILED);
+    const error = body.errors?.[0];
+    if (error) throw toCliError(error);
+    return body.data as T;
+  }
+
+  /** Runs a subscription until it ends or fails; `onData` gets each result. */
+  subscribe<T>(query: string, variables: Record<string, unknown>, onData: (data: T) => void): Promise<void> {
+    const wsUrl = this.url.replace(/^http/, 'ws') + '/graphql';
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: this.token ? { authorization: `Bearer ${this.token}` } : {},
+    });
+    return new Promise<void>((resolve, reject) => {
+      client.subscribe<T>(
+        { query, variables },
+        {
+          next: (result) => {
+            const error = result.errors?.[0];
+            if (error) reject(toCliError(error as { message: string; extensions?: { code?: string } }));
+            else onData(result.data as T);
+          },
+          error: (err) => reject(this.subscriptionError(err)),
+          complete: () => resolve(),
+        },
+      );
+    }).finally(() => client.dispose());
+  }
+
+  private unreachable(err: unknown): CliError {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    return new CliError(
+      `cannot reach debyard at ${this.url} (${cause}): is \`debyard serve\` running? (set --url or DEBYARD_URL)`,
+      EXIT.UNREACHABLE,
+    );
+  }
+
+  private subscriptionError(err: unknown): CliError {
+    if (err instanceof CliError) return err;
+    const close = err as { code?: number; reason?: string };
+    if (close?.code === 4403)
+      return new CliError('the daemon refused the token: it is invalid, expired or revoked', EXIT.DENIED, 'INVALID_TOKEN');
+    if (typeof close?.code === 'number')
+      return new CliError(
+        `the event stream from ${this.url} closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`,
+        EXIT.UNREACHABLE,
+      );
+    if (Array.isArray(err) && err[0]) return toCliError(err[0] as { message: string });
+    return this.unreachable(err);
+  }
+}
+
+function toCliError(error: { message: string; extensions?: { code?: string } }): CliError {
+  const code = error.extensions?.code;
+  const message = error.message.replace(/^Context creation failed: /, '');
+  return new CliError(message, code && DENIED_CODES.has(code) ? EXIT.DENIED : EXIT.FAILED, code);
+}

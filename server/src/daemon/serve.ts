@@ -1,0 +1,178 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AuthService } from '../auth/auth.service.js';
+import type { HostPort, ServeConfig } from '../config/config.js';
+import { ManagedPostgres } from '../db/managed-postgres.js';
+import { openDatabase } from '../db/orm.js';
+import { Engine } from '../engine/engine.js';
+import { EventBus } from '../events/event-bus.js';
+import { EventType } from '../events/event.entity.js';
+import { EventService } from '../events/event.service.js';
+import { Ftpd, type FtpSession } from '../ftp/ftpd.js';
+import type { Services } from '../graphql/context.js';
+import { buildDebyardSchema } from '../graphql/schema.js';
+import { HttpServer } from '../http/http-server.js';
+import type { Logger } from '../log.js';
+import type { Status } from '../status/status.js';
+import { VERSION } from '../version.js';
+import { acquireInstanceLock } from './instance-lock.js';
+import { dropPrivileges } from './privileges.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CONSOLE_DIR = path.resolve(here, '../../../client/dist');
+/** SIGTERM to exit must stay under 5 s; each shutdown step gets at most this long. */
+const STEP_TIMEOUT_MS = 2500;
+
+/**
+ * Runs the daemon until SIGTERM or SIGINT: drops to the daemon user, takes the data directory, starts
+ * the database, HTTP and the engine, and takes them down again in reverse order.
+ */
+export async function serve(config: ServeConfig, logger: Logger): Promise<void> {
+  dropPrivileges({ user: config.user, dataDir: config.dataDir, logger });
+  const stopping = new Promise<NodeJS.Signals>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
+  });
+  const lock = await acquireInstanceLock(config.dataDir);
+  const teardown: { name: string; run: () => Promise<unknown> }[] = [{ name: 'lock', run: () => lock.release() }];
+  const onStop = (name: string, run: () => Promise<unknown>) => teardown.unshift({ name, run });
+  try {
+    const incomingDir = path.join(config.dataDir, 'incoming');
+    await fs.mkdir(incomingDir, { recursive: true, mode: 0o750 });
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const pg = new ManagedPostgres({
+        dataDir: path.join(config.dataDir, 'postgres'),
+        socketDir: path.join(config.dataDir, 'run'),
+        logger,
+      });
+      await pg.start();
+      onStop('database', () => pg.stop());
+      databaseUrl = pg.connectionString;
+    }
+    const orm = await openDatabase(databaseUrl, logger);
+    onStop('orm', () => orm.close());
+    const events = new EventService(orm);
+    const bus = new EventBus(databaseUrl, orm, events, logger);
+    await bus.start();
+    onStop('event bus', () => bus.close());
+    const auth = new AuthService(orm, events, logger);
+    await auth.ensureLocalAdmin(config.dataDir);
+
+    const urls = { http: '', ftp: '' };
+    const ftpd = new Ftpd({
+      host: config.ftp.host,
+      port: config.ftp.port,
+      incomingDir,
+      passivePorts: config.ftpPassivePorts,
+      maxFileSize: config.ftpMaxFileSize,
+      idleTimeoutMs: config.ftpIdleTimeoutMs,
+      logger: logger.child({ component: 'ftp' }),
+      onSessionEnd: (session) => recordUploads(events, orm.em.fork(), session),
+    });
+    const engine = new Engine(
+      [
+        {
+          name: 'ftp',
+          start: async () => {
+            await ftpd.start();
+            urls.ftp = ftpd.url.replace(/\/\/(0\.0\.0\.0|\[::\]|::)(?=:)/, `//${os.hostname()}`) + '/';
+          },
+          stop: () => ftpd.stop(),
+        },
+      ],
+      orm,
+      events,
+      logger,
+    );
+    const startedAt = new Date();
+    const services: Services = {
+      auth,
+      events,
+      bus,
+      engine,
+      status: (): Status => ({
+        version: VERSION,
+        identity: config.identity,
+        httpUrl: urls.http,
+        ftpUrl: urls.ftp || publicUrl('ftp', config.ftp) + '/',
+        engineRunning: engine.isRunning,
+        load: 0, // no build slots until builders exist
+        uptimeSeconds: (Date.now() - startedAt.getTime()) / 1000,
+        startedAt,
+      }),
+    };
+    const http = new HttpServer({
+      listen: config.http,
+      schema: await buildDebyardSchema(),
+      orm,
+      services,
+      consoleDir: CONSOLE_DIR,
+      logger: logger.child({ component: 'http' }),
+    });
+    urls.http = publicUrl('http', await http.start());
+    onStop('http', () => http.stop());
+    await engine.start(null);
+    onStop('engine', () => engine.stop(null));
+    onStop('event', () =>
+      events.record(orm.em.fork(), EventType.DAEMON_STOPPED, `debyard ${config.identity} stopped`, {}),
+    );
+    await events.record(orm.em.fork(), EventType.DAEMON_STARTED, `debyard ${config.identity} ${VERSION} started`, {
+      version: VERSION,
+      httpUrl: urls.http,
+      ftpUrl: urls.ftp,
+    });
+    logger.info(
+      { http: urls.http, ftp: urls.ftp, dataDir: config.dataDir, database: config.databaseUrl ? 'external' : 'managed' },
+      `debyard ${config.identity} is ready`,
+    );
+    const signal = await stopping;
+    logger.info({ signal }, 'shutting down');
+  } finally {
+    for (const step of teardown) {
+      await withTimeout(step.run(), STEP_TIMEOUT_MS).catch((err) =>
+        logger.error({ err, step: step.name }, 'shutdown step failed'),
+      );
+    }
+  }
+}
+
+async function recordUploads(
+  events: EventService,
+  em: Parameters<EventService['record']>[0],
+  session: FtpSession,
+): Promise<void> {
+  await em.transactional(async (tx) => {
+    for (const file of session.files) {
+      const summary = file.complete
+        ? `received ${file.name} (${file.size} bytes) from ${session.remoteAddress}`
+        : `incomplete upload of ${file.name} from ${session.remoteAddress}: ${file.reason ?? 'unknown reason'}`;
+      await events.record(tx, EventType.FTP_UPLOAD, summary, {
+        file: file.name,
+        size: file.size,
+        complete: file.complete,
+        reason: file.reason ?? null,
+        remoteAddress: session.remoteAddress,
+        session: session.id,
+      });
+    }
+  });
+}
+
+function publicUrl(scheme: 'http' | 'ftp', at: HostPort): string {
+  const wildcard = at.host === '0.0.0.0' || at.host === '::';
+  const host = wildcard ? os.hostname() : at.host.includes(':') ? `[${at.host}]` : at.host;
+  return `${scheme}://${host}:${at.port}`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express, { type Request, type Response } from 'express';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { SESSION_COOKIE, type Principal } from '../auth/auth.service.js';
+import type { Context, Services } from '../graphql/context.js';
+import { DomainError } from '../graphql/errors.js';
+import type { HostPort } from '../config/config.js';
+import type { Logger } from '../log.js';
+
+export interface HttpServerOptions {
+  listen: HostPort;
+  schema: GraphQLSchema;
+  orm: MikroORM;
+  services: Services;
+  /** The built console (client/dist); served at / with history-mode fallback. */
+  consoleDir: string;
+  logger: Logger;
+}
+
+/** Paths the console's history-mode fallback must never answer. */
+const NOT_CONSOLE = /^\/(graphql|repositories|logs|upload)(\/|$)/;
+
+export class HttpServer {
+  private readonly server: http.Server;
+  private readonly apollo: ApolloServer<Context>;
+  private readonly wss: WebSocketServer;
+  private readonly app = express();
+  private wsCleanup: { dispose(): void | Promise<void> } | undefined;
+
+  constructor(private readonly opts: HttpServerOptions) {
+    this.server = http.createServer(this.app);
+    this.wss = new WebSocketServer({ server: this.server, path: '/graphql' });
+    this.apollo = new ApolloServer<Context>({
+      schema: opts.schema,
+      includeStacktraceInErrorResponses: false,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer: this.server, stopGracePeriodMillis: 2000 }),
+        { serverWillStart: async () => ({ drainServer: async () => this.wsCleanup?.dispose() }) },
+      ],
+      formatError: (formatted, error) => {
+        const code = formatted.extensions?.code;
+        if (code === 'INTERNAL_SERVER_ERROR') opts.logger.error({ err: error }, 'GraphQL request failed');
+        return formatted;
+      },
+    });
+  }
+
+  /** Starts listening; returns the address actually bound (port 0 picks a free one). */
+  async start(): Promise<HostPort> {
+    const { opts } = this;
+    await this.apollo.start();
+    this.wsCleanup = useServer<Record<string, unknown>, { principal: Principal | null }>(
+      {
+        schema: opts.schema,
+        onConnect: async (ctx) => {
+          const secret =
+            bearer(String(ctx.connectionParams?.authorization ?? '')) ??
+            cookieValue(ctx.extra.request.headers.cookie, SESSION_COOKIE);
+          if (!secret) {
+            ctx.extra.principal = null;
+            return true;
+          }
+          try {
+            ctx.extra.principal = await opts.services.auth.authenticate(opts.orm.em.fork(), secret);
+            return true;
+          } catch {
+            return false; // graphql-ws closes with 4403 Forbidden
+          }
+        },
+        context: (ctx): Context => ({
+          em: opts.orm.em.fork(),
+          principal: (ctx.extra as { principal?: Principal | null }).principal ?? null,
+          services: opts.services,
+          cookie: null,
+        }),
+      },
+      this.wss,
+    );
+
+    this.app.disable('x-powered-by');
+    this.app.use((_req, res, next) => {
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      next();
+    });
+    this.app.use(
+      '/graphql',
+      express.json({ limit: '1mb' }),
+      expressMiddleware(this.apollo, { context: ({ req, res }) => this.httpContext(req, res) }),
+    );
+    this.mountConsole();
+
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(opts.listen.port, opts.listen.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address() as AddressInfo;
+    return { host: opts.listen.host, port: address.port };
+  }
+
+  /** Stops accepting, lets running requests finish for up to 2 s, then cuts what is left. */
+  async stop(): Promise<void> {
+    for (const client of this.wss.clients) client.close(1001, 'debyard is shutting down');
+    await this.apollo.stop();
+    this.wss.close();
+    this.server.closeAllConnections();
+  }
+
+  private async httpContext(req: Request, res: Response): Promise<Context> {
+    const { orm, services } = this.opts;
+    const em = orm.em.fork();
+    const header = req.headers.authorization;
+    const secret = header !== undefined ? bearer(header) : cookieValue(req.headers.cookie, SESSION_COOKIE);
+    if (header !== undefined && !secret)
+      throw httpError(401, 'INVALID_TOKEN', 'the Authorization header must be "Bearer <token>"');
+    let principal: Principal | null = null;
+    if (secret) {
+      try {
+        principal = await services.auth.authenticate(em, secret);
+      } catch (err) {
+        if (err instanceof DomainError && header === undefined) {
+          // A stale console cookie: drop it and carry on anonymously, so the sign-in page still works.
+          res.clearCookie(SESSION_COOKIE, { path: '/' });
+        } else if (err instanceof DomainError) {
+          throw httpError(401, err.code, err.message);
+        } else throw err;
+      }
+    }
+    return {
+      em,
+      principal,
+      services,
+      cookie: {
+        set: (value, expires) =>
+          res.cookie(SESSION_COOKIE, value, {
+            httpOnly: true,
+            sameSite: 'strict',
+            secure: req.secure,
+            path: '/',
+            expires,
+          }),
+        clear: () => res.clearCookie(SESSION_COOKIE, { path: '/' }),
+      },
+    };
+  }
+
+  private mountConsole(): void {
+    const dir = this.opts.consoleDir;
+    const index = path.join(dir, 'index.html');
+    this.app.use(express.static(dir, { index: false, fallthrough: true, maxAge: '1h', immutable: false }));
+    this.app.get('/{*path}', (req, res, next) => {
+      if (NOT_CONSOLE.test(req.path)) return next();
+      if (!fs.existsSync(index)) {
+        res
+          .status(503)
+          .type('text/plain')
+          .send('The web console is not built: run `npm run build -w client` (npm start does it for you).\n');
+        return;
+      }
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(index);
+    });
+  }
+}
+
+function bearer(header: string): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return m?.[1];
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+function httpError(status: number, code: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
+}

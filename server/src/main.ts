@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command, CommanderError, Option } from 'commander';
+import { addClientCommands } from './cli/commands.js';
+import { CliError, EXIT } from './cli/api-client.js';
+import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
+import { VERSION } from './version.js';
+
+const program = new Command('debyard')
+  .description('a build daemon for Debian-based distributions')
+  .version(VERSION)
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`debyard: ${text.replace(/^error: /, '')}`) });
+
+const serve = program
+  .command('serve')
+  .description('run the daemon (HTTP, FTP incoming, database) in the foreground until SIGTERM/SIGINT');
+for (const s of describeSettings()) {
+  const name = s.flag.replace(/^--/, '');
+  serve.addOption(new Option(`${s.flag} <value>`, `${name} (env ${s.env}, default ${s.fallback})`));
+}
+serve.addHelpText('after', '\nWith DATABASE_URL=postgres://… it uses that server; without, its own cluster in <data-dir>/postgres.');
+serve.action(async (flags: ServeFlags) => {
+  const config = resolveServeConfig(flags);
+  const { createLogger } = await import('./log.js');
+  const { serve: run } = await import('./daemon/serve.js');
+  const logger = createLogger();
+  await run(config, logger);
+  process.exit(0);
+});
+
+program
+  .command('schema', { hidden: true })
+  .description('print the GraphQL schema (what schema.graphql holds)')
+  .action(async () => {
+    const { schemaText } = await import('./graphql/emit-schema.js');
+    process.stdout.write(await schemaText());
+  });
+
+addClientCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+    return EXIT.USAGE;
+  }
+  if (err instanceof CliError) {
+    console.error(`debyard: ${err.message}`);
+    return err.exitCode;
+  }
+  if (err instanceof ConfigError) {
+    console.error(`debyard: invalid configuration: ${err.message}`);
+    return EXIT.USAGE;
+  }
+  const code = (err as { code?: unknown }).code;
+  if (err instanceof Error && typeof code === 'string' && /^[A-Z_]+$/.test(code)) {
+    console.error(`debyard: ${err.message}`);
+    return EXIT.FAILED;
+  }
+  console.error('debyard: unexpected failure:', err);
+  return EXIT.FAILED;
+}
