@@ -1,5 +1,13 @@
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { wsClient } from './ws';
+
+const unauthenticatedListeners = new Set<() => void>();
+
+/** Calls `listener` whenever the daemon answers UNAUTHENTICATED (e.g. the session expired). */
+export function onUnauthenticated(listener: () => void): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
 
 /**
  * The console's one GraphQL client. Queries and mutations go over HTTP POST (Apollo's CSRF
@@ -11,6 +19,13 @@ export const client = new Client({
   fetchOptions: { credentials: 'same-origin' },
   exchanges: [
     cacheExchange,
+    mapExchange({
+      onError(error) {
+        if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
+          for (const listener of unauthenticatedListeners) listener();
+        }
+      },
+    }),
     fetchExchange,
     subscriptionExchange({
       forwardSubscription(request) {

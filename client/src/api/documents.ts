@@ -71,7 +71,7 @@ export const EngineStopMutation = gql<{ engineStop: Status }>`
 `;
 
 export const EventsQuery = gql<{ events: DaemonEvent[] }, { before?: string | null; limit: number }>`
-  query Events($before: ID, $limit: Int) {
+  query Events($before: ID, $limit: Int!) {
     events(before: $before, limit: $limit) {
       ...EventFields
     }

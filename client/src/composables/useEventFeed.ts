@@ -92,7 +92,9 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
     try {
       const result = await client.query(EventsQuery, { limit }, { requestPolicy: 'network-only' }).toPromise();
       if (result.error || !result.data) {
-        error.value = result.error ? toApiError(result.error) : { message: 'The daemon sent no events.', code: 'UNKNOWN' };
+        error.value = result.error
+          ? toApiError(result.error)
+          : { message: 'The daemon sent no events.', code: 'UNKNOWN' };
         if (error.value.code === 'NETWORK') reloadTimer = setTimeout(() => void load(), RELOAD_AFTER_MS);
         return;
       }
@@ -119,7 +121,9 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
         .query(EventsQuery, { before: oldest.id, limit }, { requestPolicy: 'network-only' })
         .toPromise();
       if (result.error || !result.data) {
-        olderError.value = result.error ? toApiError(result.error) : { message: 'The daemon sent no events.', code: 'UNKNOWN' };
+        olderError.value = result.error
+          ? toApiError(result.error)
+          : { message: 'The daemon sent no events.', code: 'UNKNOWN' };
         return;
       }
       const older = result.data.events.filter((event) => !seen.has(event.id));
@@ -143,6 +147,7 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
     error,
     olderError,
     liveError: live.error,
+    liveActive: live.active,
     liveState,
     hasOlder,
     holding,

@@ -1,5 +1,5 @@
 import { computed, readonly, ref } from 'vue';
-import { client } from '../api/client';
+import { client, onUnauthenticated } from '../api/client';
 import { MeQuery, SignInMutation, SignOutMutation } from '../api/documents';
 import { toApiError, type ApiError } from '../api/errors';
 import { ROLES, type Role, type User } from '../api/types';
@@ -11,6 +11,11 @@ const loaded = ref(false);
 const loading = ref(false);
 const error = ref<ApiError | null>(null);
 let pending: Promise<void> | null = null;
+
+// The cookie expired or was revoked elsewhere: show the visitor as signed out.
+onUnauthenticated(() => {
+  if (me.value) me.value = null;
+});
 
 async function refresh(): Promise<void> {
   loading.value = true;

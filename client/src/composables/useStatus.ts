@@ -61,7 +61,9 @@ export function useStatus(options: UseStatusOptions = {}) {
 
   const uptimeSeconds = computed(() => {
     if (!status.value) return null;
-    return status.value.uptimeSeconds + Math.max(0, now.value - receivedAt) / 1000;
+    // `now` only says when to recompute; the tick may predate the answer, Date.now() does not.
+    void now.value;
+    return status.value.uptimeSeconds + (Date.now() - receivedAt) / 1000;
   });
 
   void refresh();

@@ -8,7 +8,12 @@ import { useSession } from '../composables/useSession';
 // console is adding its line here.
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'dashboard', component: DashboardPage, meta: { title: 'Dashboard', nav: 'Dashboard' } },
-  { path: '/events', name: 'events', component: () => import('../pages/EventsPage.vue'), meta: { title: 'Events', nav: 'Events' } },
+  {
+    path: '/events',
+    name: 'events',
+    component: () => import('../pages/EventsPage.vue'),
+    meta: { title: 'Events', nav: 'Events' },
+  },
   {
     path: '/explorer',
     name: 'explorer',
@@ -16,8 +21,18 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Explorer', nav: 'Explorer', requiresAuth: true },
   },
   { path: '/sign-in', name: 'sign-in', component: SignInPage, meta: { title: 'Sign in' } },
-  { path: '/forbidden', name: 'forbidden', component: () => import('../pages/ForbiddenPage.vue'), meta: { title: 'Forbidden' } },
-  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../pages/NotFoundPage.vue'), meta: { title: 'Not found' } },
+  {
+    path: '/forbidden',
+    name: 'forbidden',
+    component: () => import('../pages/ForbiddenPage.vue'),
+    meta: { title: 'Forbidden' },
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('../pages/NotFoundPage.vue'),
+    meta: { title: 'Not found' },
+  },
 ];
 
 export const router = createRouter({

@@ -34,8 +34,9 @@ export function formatRelative(iso: string, now: number): string {
   return formatDateTime(iso);
 }
 
+/** Load is busy build slots over slots (0 to 1), shown as a percentage. */
 export function formatLoad(load: number): string {
-  return load.toFixed(2);
+  return `${Math.round(load * 100)} %`;
 }
 
 /** A path inside this console to go back to after signing in; anything else falls back to "/". */
