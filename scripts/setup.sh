@@ -40,7 +40,10 @@ die() {
 }
 
 is_root() { [[ $EUID -eq 0 ]]; }
-as_root_hint="run \`npm start\` (or \`bash scripts/setup.sh $mode\`) once as root"
+case $mode in
+start | test) as_root_hint="run \`npm $mode\` once as root" ;;
+system) as_root_hint="run \`bash scripts/setup.sh system\` as root" ;;
+esac
 
 # Two set-ups of one clone at once would race on node_modules; the lock is on the clone directory.
 exec 9<"$REPO"
