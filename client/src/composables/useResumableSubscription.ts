@@ -44,8 +44,9 @@ export function useResumableSubscription<Data, Variables extends AnyVariables, I
       if (result.error) {
         const failure = toApiError(result.error);
         error.value = failure;
+        // A refusal (bad cursor, no permission) would be refused again: give up and say why.
         if (result.error.networkError) scheduleRetry();
-        else stopStream();
+        else stop();
         return;
       }
       if (!result.data) return;
