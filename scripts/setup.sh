@@ -54,12 +54,14 @@ flock 9
 # shellcheck source=/dev/null
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 
-# Prints the wanted packages as apt-get arguments (`name` or `name/bookworm-backports`).
-wanted_packages() {
-	local name rest tag
+# Fills WANTED with the packages for this mode, as apt-get arguments (`name` or
+# `name/bookworm-backports`). Runs in the main shell so that a bad list stops the set-up.
+WANTED=()
+read_package_list() {
+	local name rest tag test_only backports
 	while read -r name rest; do
 		[[ -z $name || $name == \#* ]] && continue
-		local test_only=0 backports=0
+		test_only=0 backports=0
 		for tag in ${rest%%#*}; do
 			case $tag in
 			test) test_only=1 ;;
@@ -69,9 +71,9 @@ wanted_packages() {
 		done
 		[[ $test_only == 1 && $mode != test ]] && continue
 		if [[ $backports == 1 && $codename == bookworm ]]; then
-			echo "$name/bookworm-backports"
+			WANTED+=("$name/bookworm-backports")
 		else
-			echo "$name"
+			WANTED+=("$name")
 		fi
 	done <"$PACKAGE_LIST"
 }
@@ -80,13 +82,12 @@ wanted_packages() {
 missing_packages() {
 	local -A installed=()
 	local spec name pkg status version
-	local -a specs names=()
-	mapfile -t specs < <(wanted_packages)
-	for spec in "${specs[@]}"; do names+=("${spec%%/*}"); done
+	local -a names=()
+	for spec in "${WANTED[@]}"; do names+=("${spec%%/*}"); done
 	while IFS=$'\t' read -r pkg status version; do
 		[[ $status == "install ok installed" ]] && installed[$pkg]=$version
 	done < <(dpkg-query -W -f='${Package}\t${Status}\t${Version}\n' "${names[@]}" 2>/dev/null || true)
-	for spec in "${specs[@]}"; do
+	for spec in "${WANTED[@]}"; do
 		name=${spec%%/*}
 		if [[ -z ${installed[$name]:-} ]]; then
 			echo "$spec"
@@ -114,6 +115,7 @@ ensure_backports_source() {
 
 ensure_packages() {
 	command -v dpkg-query >/dev/null || die "this is not a Debian system (no dpkg-query)"
+	read_package_list
 	local -a missing
 	mapfile -t missing < <(missing_packages)
 	((${#missing[@]} == 0)) && return
