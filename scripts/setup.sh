@@ -209,6 +209,8 @@ ensure_npm_dependencies() {
 		echo "$want" >"$NPM_STAMP"
 		return
 	fi
+	[[ -w $REPO && (! -e node_modules || -w node_modules) ]] ||
+		die "npm ci needed, but $(id -un) cannot write $REPO: run it as the clone's owner or as root"
 	say "installing npm dependencies (npm ci)"
 	npm ci --no-audit --no-fund </dev/null
 	echo "$want" >"$NPM_STAMP"
@@ -244,6 +246,7 @@ ensure_build() {
 		[[ -n $newer ]] && reason="$newer changed"
 	fi
 	[[ -z $reason ]] && return
+	[[ -w node_modules ]] || die "build needed ($reason), but $(id -un) cannot write $REPO: run it as the clone's owner or as root"
 	say "building ($reason)"
 	# The stamp takes the time the build started, so an edit made during the build triggers the next one.
 	touch "$BUILD_STAMP.new"
