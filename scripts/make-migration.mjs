@@ -11,7 +11,9 @@ try {
   await migrator.up();
   const pending = await migrator.getExecutedMigrations();
   const result = await migrator.createMigration(undefined, false, pending.length === 0, process.argv[2]);
-  console.log(result.fileName ? `wrote migrations/${result.fileName}` : 'the schema matches the migrations: nothing to write');
+  console.log(
+    result.fileName ? `wrote migrations/${result.fileName}` : 'the schema matches the migrations: nothing to write',
+  );
   await orm.close();
 } finally {
   await db.drop();

@@ -19,7 +19,10 @@ for (const s of describeSettings()) {
   const name = s.flag.replace(/^--/, '');
   serve.addOption(new Option(`${s.flag} <value>`, `${name} (env ${s.env}, default ${s.fallback})`));
 }
-serve.addHelpText('after', '\nWith DATABASE_URL=postgres://… it uses that server; without, its own cluster in <data-dir>/postgres.');
+serve.addHelpText(
+  'after',
+  '\nWith DATABASE_URL=postgres://… it uses that server; without, its own cluster in <data-dir>/postgres.',
+);
 serve.action(async (flags: ServeFlags) => {
   const config = resolveServeConfig(flags);
   const { createLogger } = await import('./log.js');
@@ -47,7 +50,8 @@ try {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+      return EXIT.OK;
     return EXIT.USAGE;
   }
   if (err instanceof CliError) {

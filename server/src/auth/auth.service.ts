@@ -234,7 +234,10 @@ export class AuthService {
 
 async function hashPassword(password: string): Promise<string> {
   if (password.length < MIN_PASSWORD_LENGTH)
-    throw new DomainError('BAD_USER_INPUT', `the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`,
+    );
   return argon2.hash(password, { type: argon2.argon2id });
 }
 

@@ -116,7 +116,11 @@ export class ApiClient {
     if (err instanceof CliError) return err;
     const close = err as { code?: number; reason?: string };
     if (close?.code === 4403)
-      return new CliError('the daemon refused the token: it is invalid, expired or revoked', EXIT.DENIED, 'INVALID_TOKEN');
+      return new CliError(
+        'the daemon refused the token: it is invalid, expired or revoked',
+        EXIT.DENIED,
+        'INVALID_TOKEN',
+      );
     if (typeof close?.code === 'number')
       return new CliError(
         `the event stream from ${this.url} closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`,

@@ -110,9 +110,7 @@ export function addClientCommands(program: Command): void {
     .command('add <name>')
     .description('create a user')
     .addOption(
-      new Option('--role <role>', 'what the user may do')
-        .choices(['admin', 'staff', 'uploader'])
-        .makeOptionMandatory(),
+      new Option('--role <role>', 'what the user may do').choices(['admin', 'staff', 'uploader']).makeOptionMandatory(),
     )
     .option('--password-stdin', 'read a password from standard input (otherwise the user signs in by token only)')
     .action(async (name: string, opts: { role: string; passwordStdin?: boolean }, cmd: Command) => {
@@ -204,7 +202,7 @@ function client(cmd: Command): { api: ApiClient; json: boolean } {
 }
 
 async function printSince(api: ApiClient, since: string, show: (e: EventRow) => void): Promise<void> {
-  for (let after = since; ; ) {
+  for (let after = since; ;) {
     const { events } = await api.request<{ events: EventRow[] }>(
       `query($after: ID!) { events(after: $after, limit: 500) { ${EVENT_FIELDS} } }`,
       { after },
@@ -250,7 +248,14 @@ export function formatEvent(e: EventRow): string {
 function table(head: string[], rows: unknown[][]): string {
   const cells = [head, ...rows.map((r) => r.map((c) => String(c)))];
   const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function duration(seconds: number): string {

@@ -122,8 +122,7 @@ function parseDataDir(v: string, label: string): string {
 
 export function parseHostPort(v: string, label: string): HostPort {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d+)$/.exec(v) ?? /^()()(\d+)$/.exec(v);
-  if (!m)
-    throw new ConfigError(`${label}: "${v}" is not HOST:PORT, e.g. 0.0.0.0:8066, 127.0.0.1:8066 or [::]:8066`);
+  if (!m) throw new ConfigError(`${label}: "${v}" is not HOST:PORT, e.g. 0.0.0.0:8066, 127.0.0.1:8066 or [::]:8066`);
   const host = m[1] || m[2] || '0.0.0.0';
   return { host, port: parseInteger(m[3]!, label, 0, 65_535, 'a port number 0-65535') };
 }
@@ -134,7 +133,8 @@ function parsePortRange(v: string, label: string): { min: number; max: number } 
   const min = parseInteger(m[1]!, label, 1024, 65_535, 'ports 1024-65535');
   const max = parseInteger(m[2]!, label, 1024, 65_535, 'ports 1024-65535');
   if (max < min) throw new ConfigError(`${label}: "${v}" ends before it starts, e.g. 8068-8077`);
-  if (max - min > 1000) throw new ConfigError(`${label}: "${v}" is wider than 1000 ports; keep it small, e.g. 8068-8077`);
+  if (max - min > 1000)
+    throw new ConfigError(`${label}: "${v}" is wider than 1000 ports; keep it small, e.g. 8068-8077`);
   return { min, max };
 }
 
@@ -189,6 +189,10 @@ function parseDatabaseUrl(v: string | undefined): string | undefined {
 }
 
 function defaultIdentity(): string {
-  const host = os.hostname().split('.')[0]!.toLowerCase().replace(/[^a-z0-9.+-]/g, '-');
+  const host = os
+    .hostname()
+    .split('.')[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9.+-]/g, '-');
   return /^[a-z0-9]/.test(host) ? host : `debyard-${host}`;
 }

@@ -125,7 +125,12 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       ftpUrl: urls.ftp,
     });
     logger.info(
-      { http: urls.http, ftp: urls.ftp, dataDir: config.dataDir, database: config.databaseUrl ? 'external' : 'managed' },
+      {
+        http: urls.http,
+        ftp: urls.ftp,
+        dataDir: config.dataDir,
+        database: config.databaseUrl ? 'external' : 'managed',
+      },
       `debyard ${config.identity} is ready`,
     );
     const signal = await stopping;

@@ -50,6 +50,7 @@ export class EventStream implements AsyncIterableIterator<Event> {
         if (this.visible(event)) return { done: false, value: event };
         continue;
       }
+      if (this.done) continue;
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }

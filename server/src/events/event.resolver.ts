@@ -50,10 +50,7 @@ export class EventResolver {
       );
     },
   })
-  eventStream(
-    @Root() event: Event,
-    @Arg('since', () => ID, { nullable: true }) _since?: string,
-  ): Event {
+  eventStream(@Root() event: Event, @Arg('since', () => ID, { nullable: true }) _since?: string): Event {
     return event;
   }
 }

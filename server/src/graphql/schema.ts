@@ -11,5 +11,14 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
     resolvers: [StatusResolver, EventResolver, AuthResolver],
     authChecker,
     validate: false,
+    // Subscriptions read from the EventBus (replay + live), not from topics; type-graphql still wants a pubSub.
+    pubSub: {
+      publish: () => {
+        throw new Error('topic-based publishing is not used: record events with EventService');
+      },
+      subscribe: () => {
+        throw new Error('topic-based subscriptions are not used: subscriptions read from EventBus');
+      },
+    },
   });
 }
