@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import pgConnectionString from 'pg-connection-string';
 
 export interface HostPort {
   host: string;
@@ -171,20 +172,18 @@ function parseUserName(v: string, label: string): string {
 
 function parseDatabaseUrl(v: string | undefined): string | undefined {
   if (v === undefined || v === '') return undefined;
-  let url: URL;
+  const example = 'postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE or postgres:///DATABASE?host=/run/postgresql';
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
+  if (!scheme) throw new ConfigError(`DATABASE_URL is not a URL: use ${example}, or unset it to run the managed database`);
+  if (scheme !== 'postgres' && scheme !== 'postgresql')
+    throw new ConfigError(`DATABASE_URL uses "${scheme}:", but only PostgreSQL is supported: ${example}`);
+  let database: string | null | undefined;
   try {
-    url = new URL(v);
+    database = pgConnectionString.parse(v).database;
   } catch {
-    throw new ConfigError(
-      'DATABASE_URL is not a URL: use postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or unset it to run the managed database',
-    );
+    throw new ConfigError(`DATABASE_URL cannot be parsed: use ${example}`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
-    throw new ConfigError(
-      `DATABASE_URL uses "${url.protocol}", but only PostgreSQL is supported: postgres://USER@HOST:PORT/DATABASE`,
-    );
-  if (!url.pathname || url.pathname === '/')
-    throw new ConfigError('DATABASE_URL names no database: postgres://USER@HOST:PORT/DATABASE');
+  if (!database) throw new ConfigError(`DATABASE_URL names no database: ${example}`);
   return v;
 }
 

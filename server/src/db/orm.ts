@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import pgConnectionString from 'pg-connection-string';
 import { Event } from '../events/event.entity.js';
 import { User } from '../auth/user.entity.js';
 import { ApiToken } from '../auth/api-token.entity.js';
@@ -12,9 +13,18 @@ export const ENTITIES = [Event, User, ApiToken];
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 
-export function ormConfig(clientUrl: string, logger?: Logger): Options {
+/**
+ * MikroORM reads only host, port, user, password and database from a URL; libpq-style URLs also put a
+ * unix socket directory in `?host=` (the managed database does), so the URL is parsed here, as pg does.
+ */
+export function ormConfig(databaseUrl: string, logger?: Logger): Options {
+  const c = pgConnectionString.parse(databaseUrl);
   return defineConfig({
-    clientUrl,
+    host: c.host ?? undefined,
+    port: c.port ? Number(c.port) : undefined,
+    user: c.user || undefined,
+    password: c.password || undefined,
+    dbName: c.database ?? undefined,
     entities: ENTITIES,
     extensions: [Migrator],
     migrations: {
@@ -33,8 +43,8 @@ export function ormConfig(clientUrl: string, logger?: Logger): Options {
 }
 
 /** Connects and applies pending migrations; the daemon never runs on an old schema. */
-export async function openDatabase(clientUrl: string, logger?: Logger): Promise<MikroORM> {
-  const orm = await MikroORM.init(ormConfig(clientUrl, logger));
+export async function openDatabase(databaseUrl: string, logger?: Logger): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormConfig(databaseUrl, logger));
   await orm.getMigrator().up();
   return orm;
 }

@@ -42,6 +42,8 @@ export class HttpServer {
     this.apollo = new ApolloServer<Context>({
       schema: opts.schema,
       includeStacktraceInErrorResponses: false,
+      // The daemon owns SIGTERM/SIGINT: Apollo would stop itself and re-raise the signal, killing the process.
+      stopOnTerminationSignals: false,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.server, stopGracePeriodMillis: 2000 }),
         { serverWillStart: async () => ({ drainServer: async () => this.wsCleanup?.dispose() }) },
