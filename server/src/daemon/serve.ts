@@ -52,7 +52,14 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       onStop('database', () => pg.stop());
       databaseUrl = pg.connectionString;
     }
-    const orm = await openDatabase(databaseUrl, logger);
+    const orm = await openDatabase(databaseUrl, logger).catch((err: Error) => {
+      throw new DaemonStartError(
+        'DATABASE_UNAVAILABLE',
+        config.databaseUrl
+          ? `cannot use the database at DATABASE_URL=${redact(config.databaseUrl)}: ${err.message}; check that the server runs and the URL is right, or unset DATABASE_URL to use the managed database`
+          : `cannot use the managed database in ${config.dataDir}/postgres: ${err.message}`,
+      );
+    });
     onStop('orm', () => orm.close());
     const events = new EventService(orm);
     const bus = new EventBus(databaseUrl, orm, events, logger);
@@ -164,6 +171,21 @@ async function recordUploads(
       });
     }
   });
+}
+
+/** Why the daemon could not start, with a stable code for scripts. */
+export class DaemonStartError extends Error {
+  override readonly name = 'DaemonStartError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
 
 function publicUrl(scheme: 'http' | 'ftp', at: HostPort): string {

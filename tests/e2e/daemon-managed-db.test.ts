@@ -1,0 +1,3 @@
+import { daemonSuite } from '../support/daemon-suite.js';
+
+daemonSuite('managed');
