@@ -174,7 +174,8 @@ function parseDatabaseUrl(v: string | undefined): string | undefined {
   if (v === undefined || v === '') return undefined;
   const example = 'postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE or postgres:///DATABASE?host=/run/postgresql';
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
-  if (!scheme) throw new ConfigError(`DATABASE_URL is not a URL: use ${example}, or unset it to run the managed database`);
+  if (!scheme)
+    throw new ConfigError(`DATABASE_URL is not a URL: use ${example}, or unset it to run the managed database`);
   if (scheme !== 'postgres' && scheme !== 'postgresql')
     throw new ConfigError(`DATABASE_URL uses "${scheme}:", but only PostgreSQL is supported: ${example}`);
   let database: string | null | undefined;
