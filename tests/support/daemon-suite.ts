@@ -45,7 +45,8 @@ export function daemonSuite(database: 'managed' | 'external'): void {
     });
 
     it('turns an FTP upload into an event seen by `debyard events --follow`', async () => {
-      const follower = execa(process.execPath, [MAIN, 'events', '--follow', '--json', '--limit', '0'], {
+      const [newest] = await recentEvents(daemon, 1);
+      const follower = execa(process.execPath, [MAIN, 'events', '--follow', '--json', '--since', newest!.id], {
         env: { DEBYARD_URL: daemon.httpUrl, DEBYARD_DATA_DIR: daemon.dataDir },
         reject: false,
       });
@@ -60,7 +61,6 @@ export function daemonSuite(database: 'managed' | 'external'): void {
             }
           });
         });
-        await new Promise((r) => setTimeout(r, 800)); // let the follower subscribe
         const up = await ftpUpload(daemon, 'follow_1.0.dsc', 'Format: 3.0 (native)\n');
         assert.equal(up.exitCode, 0, up.stderr);
         const event = await Promise.race([
