@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { MAIN, TestDaemon } from './daemon.js';
+import { MAIN, TestDaemon, eventually } from './daemon.js';
 import { createTestDatabase, stopScratchCluster, type TestDatabase } from './postgres.js';
 import { ftpUpload, recentEvents, subscribeEvents, waitForEvent } from './scenarios.js';
 
@@ -157,11 +157,25 @@ export function daemonSuite(database: 'managed' | 'external'): void {
 
     it('exits 0 within 5 s on SIGTERM and keeps users, tokens and events across a restart', async () => {
       const eventsBefore = await recentEvents(daemon, 500);
+      // A follower that outlives the restart must see everything, once, in order.
+      const follower = execa(process.execPath, [MAIN, 'events', '--follow', '--json', '--since', eventsBefore[0]!.id], {
+        env: { DEBYARD_URL: daemon.httpUrl, DEBYARD_DATA_DIR: daemon.dataDir },
+        reject: false,
+      });
+      let followed = '';
+      follower.stdout!.on('data', (d: Buffer) => (followed += d.toString()));
+      await new Promise((r) => setTimeout(r, 1000));
+
       const { exitCode, ms } = await daemon.stop('SIGTERM');
       assert.equal(exitCode, 0, daemon.logs);
       assert.ok(ms < 5000, `took ${ms} ms`);
 
-      daemon = await TestDaemon.start({ databaseUrl: db?.url, dataDir: daemon.dataDir });
+      daemon = await TestDaemon.start({
+        databaseUrl: db?.url,
+        dataDir: daemon.dataDir,
+        httpPort: daemon.httpPort,
+        ftpPort: daemon.ftpPort,
+      });
       assert.equal(await daemon.adminToken, admin, 'the local admin token survives');
       const users = await daemon.cli(['user', 'list', '--json']);
       assert.deepEqual(
@@ -170,8 +184,26 @@ export function daemonSuite(database: 'managed' | 'external'): void {
       );
       const ids = new Set((await recentEvents(daemon, 500)).map((e) => e.id));
       for (const e of eventsBefore) assert.ok(ids.has(e.id), `event ${e.id} kept`);
-      const types = (await recentEvents(daemon, 5)).map((e) => e.type);
-      assert.ok(types.includes('DAEMON_STOPPED') && types.includes('DAEMON_STARTED'));
+
+      assert.equal((await ftpUpload(daemon, 'after_restart.txt', 'z')).exitCode, 0);
+      try {
+        await eventually(async () => (followed.includes('after_restart.txt') ? true : undefined), 20_000);
+      } finally {
+        follower.kill('SIGTERM');
+        await follower;
+      }
+      const seen = followed
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: string; type: string });
+      const seenIds = seen.map((e) => BigInt(e.id));
+      assert.equal(new Set(seenIds).size, seenIds.length, 'no duplicates across the restart');
+      assert.deepEqual(
+        seenIds,
+        [...seenIds].sort((a, b) => (a < b ? -1 : 1)),
+      );
+      const types = seen.map((e) => e.type);
+      for (const t of ['DAEMON_STOPPED', 'DAEMON_STARTED', 'FTP_UPLOAD']) assert.ok(types.includes(t), `${t} followed`);
     });
   });
 }

@@ -26,6 +26,9 @@ export interface DaemonOptions {
   /** Reuse a data directory (to test restarts); a fresh one otherwise. */
   dataDir?: string;
   args?: string[];
+  /** Fixed ports (to restart on the same URL); free ones otherwise. */
+  httpPort?: number;
+  ftpPort?: number;
 }
 
 /** Picks a run of free-looking ports for FTP passive mode; collisions are unlikely and fail loudly. */
@@ -59,7 +62,8 @@ export class TestDaemon {
 
   static async start(opts: DaemonOptions = {}): Promise<TestDaemon> {
     const dataDir = opts.dataDir ?? (await newDataDir());
-    const [http, ftp] = [await freePort(), await freePort()];
+    const http = opts.httpPort ?? (await freePort());
+    const ftp = opts.ftpPort ?? (await freePort());
     const proc = execa(
       process.execPath,
       [
@@ -84,6 +88,10 @@ export class TestDaemon {
     const daemon = new TestDaemon(proc, dataDir, `http://127.0.0.1:${http}`, ftp, opts.databaseUrl);
     await daemon.waitReady();
     return daemon;
+  }
+
+  get httpPort(): number {
+    return Number(new URL(this.httpUrl).port);
   }
 
   /** Everything the daemon printed so far (its JSON log). */
