@@ -28,8 +28,8 @@ export class AuthResolver {
     @Arg('password') password: string,
   ): Promise<User> {
     if (!ctx.cookie) throw new DomainError('BAD_USER_INPUT', 'sign in over HTTP, not over a WebSocket');
-    const { user, secret } = await ctx.services.auth.signIn(ctx.em, username, password);
-    ctx.cookie.set(secret, new Date(Date.now() + 14 * 24 * 3600 * 1000));
+    const { user, secret, expiresAt } = await ctx.services.auth.signIn(ctx.em, username, password);
+    ctx.cookie.set(secret, expiresAt);
     return user;
   }
 

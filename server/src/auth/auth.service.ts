@@ -8,13 +8,10 @@ import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
 import type { Logger } from '../log.js';
 import { ApiToken, TokenKind } from './api-token.entity.js';
+import { ADMIN_TOKEN_FILE, LOCAL_ADMIN, SESSION_TTL_MS } from './constants.js';
 import { Role, roleIncludes } from './role.js';
 import { User } from './user.entity.js';
 
-export const SESSION_COOKIE = 'debyard_session';
-export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
-export const LOCAL_ADMIN = 'admin';
-export const ADMIN_TOKEN_FILE = 'admin.token';
 const TOKEN_PREFIX = 'dy_';
 const USERNAME = /^[a-z][a-z0-9._-]{0,31}$/;
 const MIN_PASSWORD_LENGTH = 10;
@@ -55,7 +52,11 @@ export class AuthService {
     return { user: token.user, token };
   }
 
-  async signIn(em: EntityManager, username: string, password: string): Promise<{ user: User; secret: string }> {
+  async signIn(
+    em: EntityManager,
+    username: string,
+    password: string,
+  ): Promise<{ user: User; secret: string; expiresAt: Date }> {
     const user = await em.findOne(User, { username });
     dummyHash ??= argon2.hash(crypto.randomBytes(16).toString('hex'));
     const ok = user?.passwordHash
@@ -64,15 +65,16 @@ export class AuthService {
     if (!user || !ok) throw new DomainError('INVALID_CREDENTIALS', 'wrong user name or password');
     user.signedIn();
     const secret = newSecret();
+    const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
     em.create(ApiToken, {
       user,
       kind: TokenKind.SESSION,
       name: 'console session',
       secretHash: hashSecret(secret),
-      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      expiresAt,
     });
     await em.flush();
-    return { user, secret };
+    return { user, secret, expiresAt };
   }
 
   async signOut(em: EntityManager, principal: Principal): Promise<void> {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN_FILE } from '../auth/auth.service.js';
+import { ADMIN_TOKEN_FILE } from '../auth/constants.js';
 import { DEFAULT_DATA_DIR } from '../config/config.js';
 
 /** CLI exit codes, documented in the README. */
