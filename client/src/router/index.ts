@@ -49,3 +49,18 @@ router.beforeEach(async (to) => {
   if (to.meta.role && !session.hasRole(to.meta.role)) return { name: 'forbidden', query: { from: to.fullPath } };
   return true;
 });
+
+// A daemon upgrade replaces the hashed route chunks an open tab knows, and the navigation to such a
+// page fails with nothing on screen: load the page afresh instead, once per target, so a chunk that
+// is really missing shows the error rather than reloading forever.
+const RELOADED_FOR = 'debyard.reloadedFor';
+router.onError((error: unknown, to) => {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/dynamically imported module|Importing a module script failed|Unable to preload/i.test(message)) return;
+  if (sessionStorage.getItem(RELOADED_FOR) === to.fullPath) return;
+  sessionStorage.setItem(RELOADED_FOR, to.fullPath);
+  window.location.assign(to.fullPath);
+});
+router.afterEach((_to, _from, failure) => {
+  if (!failure) sessionStorage.removeItem(RELOADED_FOR);
+});
