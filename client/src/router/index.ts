@@ -52,7 +52,7 @@ router.beforeEach(async (to) => {
 
 // A daemon upgrade replaces the hashed route chunks an open tab knows, and the navigation to such a
 // page fails with nothing on screen: load the page afresh instead, once per target, so a chunk that
-// is really missing shows the error rather than reloading forever.
+// is really missing does not reload the page forever.
 const RELOADED_FOR = 'debyard.reloadedFor';
 router.onError((error: unknown, to) => {
   const message = error instanceof Error ? error.message : String(error);
