@@ -6,9 +6,34 @@ import pgConnectionString from 'pg-connection-string';
 import { Event } from '../events/event.entity.js';
 import { User } from '../auth/user.entity.js';
 import { ApiToken } from '../auth/api-token.entity.js';
+import { AptKey } from '../archive/apt-key.entity.js';
+import { Archive } from '../archive/archive.entity.js';
+import { PrioritySource } from '../archive/priority-source.entity.js';
+import { Source } from '../archive/source.entity.js';
+import { Architecture, ArchitectureOption, Component, Distribution } from '../distribution/distribution.entity.js';
+import { DaemonConfig } from '../instance/daemon-config.entity.js';
+import { Layout, Suite, SuiteOption } from '../layout/layout.entity.js';
+import { Repository } from '../repository/repository.entity.js';
 import type { Logger } from '../log.js';
 
-export const ENTITIES = [Event, User, ApiToken];
+export const ENTITIES = [
+  Event,
+  User,
+  ApiToken,
+  DaemonConfig,
+  Archive,
+  AptKey,
+  Source,
+  PrioritySource,
+  Component,
+  Architecture,
+  Distribution,
+  ArchitectureOption,
+  Suite,
+  SuiteOption,
+  Layout,
+  Repository,
+];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');

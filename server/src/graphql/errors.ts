@@ -9,14 +9,19 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
-  | 'LAST_ADMIN';
+  | 'LAST_ADMIN'
+  | 'LIFECYCLE'
+  | 'PREPARE_FAILED'
+  | 'CHECK_FAILED'
+  | 'NOT_SUPPORTED';
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    extra: Record<string, unknown> = {},
   ) {
-    super(message, { extensions: { code } });
+    super(message, { extensions: { ...extra, code } });
   }
 }

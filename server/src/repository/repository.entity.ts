@@ -1,0 +1,51 @@
+import {
+  Collection,
+  Entity,
+  ManyToMany,
+  ManyToOne,
+  OptionalProps,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Rel,
+} from '@mikro-orm/postgresql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Distribution } from '../distribution/distribution.entity.js';
+import { Layout } from '../layout/layout.entity.js';
+import { Configurable } from '../lifecycle/lifecycle.js';
+
+/** An APT repository: a layout's suites for some distributions, served at /repositories/<identity>/. */
+@ObjectType({ implements: Configurable, description: 'A signed APT repository served at /repositories/<identity>/' })
+@Entity({ tableName: 'repository' })
+export class Repository extends Configurable {
+  [OptionalProps]?:
+    'status' | 'checkState' | 'checkedAt' | 'problem' | 'allowUnauthenticatedUploads' | 'extraUploaderKeys' | 'notify';
+
+  @Field(() => ID)
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @Field({ description: 'Lower-case letters and digits; part of every distribution name' })
+  @Property({ type: 'text' })
+  @Unique()
+  identity!: string;
+
+  @Field(() => Layout)
+  @ManyToOne(() => Layout)
+  layout!: Rel<Layout>;
+
+  @ManyToMany(() => Distribution)
+  distributions = new Collection<Distribution>(this);
+
+  @Field({ description: 'Accept unsigned uploads (mini-buildd’s sandbox repository "test")' })
+  @Property({ type: 'boolean' })
+  allowUnauthenticatedUploads: boolean = false;
+
+  @Field({ description: 'More armored public keys whose uploads are accepted' })
+  @Property({ type: 'text' })
+  extraUploaderKeys: string = '';
+
+  @Field(() => [String], { description: 'Who hears about every event of this repository' })
+  @Property({ type: 'json' })
+  notify: string[] = [];
+}
