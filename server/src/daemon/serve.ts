@@ -7,6 +7,11 @@ import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
 import { openDatabase } from '../db/orm.js';
 import { Engine } from '../engine/engine.js';
+import { configKinds } from '../lifecycle/kinds.js';
+import { ConfigService } from '../lifecycle/config.service.js';
+import { LifecycleService } from '../lifecycle/lifecycle.service.js';
+import { InstanceKeyStore } from '../pgp/instance-key.js';
+import { SetupService } from '../setup/setup.service.js';
 import { EventBus } from '../events/event-bus.js';
 import { EventType } from '../events/event.entity.js';
 import { EventService } from '../events/event.service.js';
@@ -67,6 +72,20 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     onStop('event bus', () => bus.close());
     const auth = new AuthService(orm, events, logger);
     await auth.ensureLocalAdmin(config.dataDir);
+    const keys = new InstanceKeyStore({
+      keysDir: path.join(config.dataDir, 'keys'),
+      logger: logger.child({ component: 'keys' }),
+    });
+    const lifecycle = new LifecycleService(
+      configKinds,
+      orm,
+      events,
+      keys,
+      config.dataDir,
+      logger.child({ component: 'config' }),
+    );
+    const configService = new ConfigService(orm, events, lifecycle);
+    const setup = new SetupService(orm, events, configService, { identity: config.identity });
 
     const urls = { http: '', ftp: '' };
     const ftpd = new Ftpd({
@@ -100,6 +119,9 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       events,
       bus,
       engine,
+      config: configService,
+      keys,
+      setup,
       status: (): Status => ({
         version: VERSION,
         identity: config.identity,
@@ -117,6 +139,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       orm,
       services,
       consoleDir: CONSOLE_DIR,
+      repositoriesDir: path.join(config.dataDir, 'repositories'),
+      keys,
       logger: logger.child({ component: 'http' }),
     });
     urls.http = publicUrl('http', await http.start());

@@ -3,6 +3,9 @@ import type { AuthChecker } from 'type-graphql';
 import type { AuthService, Principal } from '../auth/auth.service.js';
 import { Role, roleIncludes } from '../auth/role.js';
 import type { Engine } from '../engine/engine.js';
+import type { ConfigService } from '../lifecycle/config.service.js';
+import type { InstanceKeyStore } from '../pgp/instance-key.js';
+import type { SetupService } from '../setup/setup.service.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { EventService } from '../events/event.service.js';
 import type { Status } from '../status/status.js';
@@ -14,6 +17,9 @@ export interface Services {
   events: EventService;
   bus: EventBus;
   engine: Engine;
+  config: ConfigService;
+  keys: InstanceKeyStore;
+  setup: SetupService;
   status(): Status;
 }
 

@@ -3,12 +3,15 @@ import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
+import { ConfigResolver } from '../lifecycle/config.resolver.js';
+import { ConsumerResolver } from '../repository/consumer.resolver.js';
+import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { authChecker } from './context.js';
 
 export function buildDebyardSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [StatusResolver, EventResolver, AuthResolver],
+    resolvers: [StatusResolver, EventResolver, AuthResolver, ConfigResolver, ConsumerResolver, SetupResolver],
     authChecker,
     validate: false,
     // Subscriptions read from the EventBus (replay + live), not from topics; type-graphql still wants a pubSub.

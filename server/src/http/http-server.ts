@@ -16,6 +16,8 @@ import type { Context, Services } from '../graphql/context.js';
 import { DomainError } from '../graphql/errors.js';
 import type { HostPort } from '../config/config.js';
 import type { Logger } from '../log.js';
+import type { InstanceKeyStore } from '../pgp/instance-key.js';
+import { repositoryRouter } from '../repository/repository-static.js';
 
 export interface HttpServerOptions {
   listen: HostPort;
@@ -24,6 +26,9 @@ export interface HttpServerOptions {
   services: Services;
   /** The built console (client/dist); served at / with history-mode fallback. */
   consoleDir: string;
+  /** <data>/repositories: reprepro basedirs, served at /repositories/<identity>/{dists,pool}. */
+  repositoriesDir: string;
+  keys: InstanceKeyStore;
   logger: Logger;
 }
 
@@ -99,6 +104,8 @@ export class HttpServer {
       express.json({ limit: '1mb' }),
       expressMiddleware(this.apollo, { context: ({ req, res }) => this.httpContext(req, res) }),
     );
+    this.app.use('/repositories', repositoryRouter(opts.repositoriesDir));
+    this.mountArchiveKey();
     this.mountConsole();
 
     await new Promise<void>((resolve, reject) => {
@@ -156,6 +163,20 @@ export class HttpServer {
         clear: () => res.clearCookie(SESSION_COOKIE, { path: '/' }),
       },
     };
+  }
+
+  /** The instance's public key for apt's Signed-By: armored and as a binary keyring. */
+  private mountArchiveKey(): void {
+    const send = async (res: Response, binary: boolean) => {
+      if (!(await this.opts.keys.load())) {
+        res.status(404).type('text/plain').send('This instance has no key yet: run `debyard setup --apply` first.\n');
+        return;
+      }
+      if (binary) res.type('application/pgp-keys').send(Buffer.from(await this.opts.keys.binaryPublicKey()));
+      else res.type('application/pgp-keys').send(await this.opts.keys.armoredPublicKey());
+    };
+    this.app.get('/archive-keyring.gpg', (_req, res, next) => void send(res, true).catch(next));
+    this.app.get('/archive-keyring.asc', (_req, res, next) => void send(res, false).catch(next));
   }
 
   private mountConsole(): void {
