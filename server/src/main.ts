@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
-import { addClientCommands } from './cli/commands.js';
+import { addClientCommands, client } from './cli/commands.js';
+import { addConfigCommands } from './cli/config-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -41,6 +42,7 @@ program
   });
 
 addClientCommands(program);
+addConfigCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,6 +42,7 @@ export function resolveToken(explicit: string | undefined, env = process.env): s
 
 export class ApiClient {
   readonly url: string;
+  private readonly sockets = new Set<{ dispose(): void | Promise<void> }>();
 
   constructor(
     url: string,
@@ -88,6 +89,7 @@ export class ApiClient {
       retryAttempts: 0,
       connectionParams: this.token ? { authorization: `Bearer ${this.token}` } : {},
     });
+    this.sockets.add(client);
     return new Promise<void>((resolve, reject) => {
       client.subscribe<T>(
         { query, variables },
@@ -101,7 +103,16 @@ export class ApiClient {
           complete: () => resolve(),
         },
       );
-    }).finally(() => client.dispose());
+    }).finally(() => {
+      this.sockets.delete(client);
+      return client.dispose();
+    });
+  }
+
+  /** Ends every running subscription of this client. */
+  closeSubscriptions(): void {
+    for (const socket of this.sockets) void socket.dispose();
+    this.sockets.clear();
   }
 
   private unreachable(err: unknown): CliError {

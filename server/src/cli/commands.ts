@@ -1,19 +1,12 @@
 import readline from 'node:readline';
 import { Command, Option } from 'commander';
 import { ApiClient, CliError, EXIT, resolveToken } from './api-client.js';
+import { formatEvent, print, table, type EventRow } from './output.js';
 
 interface GlobalOptions {
   url: string;
   token?: string;
   json?: boolean;
-}
-
-interface EventRow {
-  id: string;
-  type: string;
-  createdAt: string;
-  summary: string;
-  payload: Record<string, unknown>;
 }
 
 const STATUS_FIELDS = 'version identity httpUrl ftpUrl engineRunning load uptimeSeconds startedAt';
@@ -196,7 +189,8 @@ export function addClientCommands(program: Command): void {
     });
 }
 
-function client(cmd: Command): { api: ApiClient; json: boolean } {
+/** The API client and output mode for a command, from the global options. */
+export function client(cmd: Command): { api: ApiClient; json: boolean } {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   return { api: new ApiClient(opts.url, resolveToken(opts.token)), json: Boolean(opts.json) };
 }
@@ -235,27 +229,6 @@ async function follow(api: ApiClient, cursor: string, show: (e: EventRow) => voi
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 10_000);
   }
-}
-
-function print(json: boolean, data: unknown, human: () => string): void {
-  console.log(json ? JSON.stringify(data, null, 2) : human());
-}
-
-export function formatEvent(e: EventRow): string {
-  return `${e.id.padStart(6)}  ${e.createdAt}  ${e.type.padEnd(14)}  ${e.summary}`;
-}
-
-function table(head: string[], rows: unknown[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((c) => String(c)))];
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function duration(seconds: number): string {
