@@ -294,6 +294,53 @@ describe('setup: from an empty daemon to a signed APT repository apt trusts', ()
       assert.match(events.stdout, new RegExp(`"type":"${t}"`));
   });
 
+  it('keeps uploader keys: a strong key becomes active, weak and expired ones fail with the reason', async () => {
+    await daemon.cli(['user', 'add', 'ulla', '--role', 'uploader']);
+    const make = async (name: string, opts: Record<string, unknown>) => {
+      const { publicKey } = await openpgp.generateKey({ userIDs: [{ name }], ...opts, format: 'armored' });
+      const key = await openpgp.readKey({ armoredKey: publicKey });
+      const file = path.join(work, `${name}.asc`);
+      await fs.writeFile(file, publicKey);
+      return { fpr: key.getFingerprint().toUpperCase(), file };
+    };
+    const good = await make('Ulla', {});
+    const created = await daemon.cli([
+      'config',
+      'uploader',
+      'create',
+      good.fpr,
+      `armored=@${good.file}`,
+      'user=ulla',
+      'repositories=test',
+    ]);
+    assert.equal(created.exitCode, 0, created.stderr);
+    const pca = await daemon.cli(['config', 'uploader', 'pca', good.fpr, '--json']);
+    assert.equal(pca.exitCode, 0, pca.stderr);
+    assert.equal(JSON.parse(pca.stdout).status, 'ACTIVE');
+
+    const weak = await make('Weak', { type: 'rsa', rsaBits: 1024, config: { minRSABits: 1024 } });
+    await daemon.cli(['config', 'uploader', 'create', weak.fpr, `armored=@${weak.file}`, 'user=ulla']);
+    const refused = await daemon.cli(['config', 'uploader', 'pca', weak.fpr]);
+    assert.equal(refused.exitCode, 1);
+    assert.match(
+      refused.stderr,
+      /prepare of uploader .* failed: the key is rsa1024: use RSA of at least 2048 bits or Ed25519/,
+    );
+
+    const expiring = await make('Brief', { keyExpirationTime: 1 });
+    await daemon.cli(['config', 'uploader', 'create', expiring.fpr, `armored=@${expiring.file}`, 'user=ulla']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const expired = await daemon.cli(['config', 'uploader', 'pca', expiring.fpr]);
+    assert.match(expired.stderr, /expired on/);
+    const list = JSON.parse((await daemon.cli(['config', 'uploader', 'list', '--json'])).stdout) as Row[];
+    // A key that fails to prepare stays unprepared, with the failure recorded.
+    assert.deepEqual(list.map((u) => `${u.status}/${u.checkState}`).sort(), [
+      'ACTIVE/CHECKED',
+      'REMOVED/FAILED',
+      'REMOVED/FAILED',
+    ]);
+  });
+
   it('allows lifecycle actions to staff, edits and setup to admins only', async () => {
     await daemon.cli(['user', 'add', 'stella', '--role', 'staff']);
     const { secret } = JSON.parse((await daemon.cli(['token', 'create', '--for', 'stella', '--json'])).stdout);

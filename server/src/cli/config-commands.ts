@@ -6,7 +6,7 @@ import { formatEvent, print, table, type EventRow } from './output.js';
 
 export type ClientFactory = (cmd: Command) => { api: ApiClient; json: boolean };
 
-const KINDS = ['daemon', 'archive', 'apt-key', 'source', 'distribution', 'layout', 'repository'] as const;
+const KINDS = ['daemon', 'archive', 'apt-key', 'source', 'distribution', 'layout', 'repository', 'uploader'] as const;
 const ACTIONS = ['prepare', 'check', 'activate', 'deactivate', 'remove', 'pca'] as const;
 const OBJECT_FIELDS =
   'kind key description lifecycle status checkState checkedAt problem fields { name type value readOnly description }';

@@ -14,6 +14,7 @@ import { Architecture, ArchitectureOption, Component, Distribution } from '../di
 import { DaemonConfig } from '../instance/daemon-config.entity.js';
 import { Layout, Suite, SuiteOption } from '../layout/layout.entity.js';
 import { Repository } from '../repository/repository.entity.js';
+import { Uploader } from '../uploader/uploader.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -33,6 +34,7 @@ export const ENTITIES = [
   SuiteOption,
   Layout,
   Repository,
+  Uploader,
 ];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */

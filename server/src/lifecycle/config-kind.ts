@@ -13,6 +13,7 @@ export enum ConfigKind {
   DISTRIBUTION = 'DISTRIBUTION',
   LAYOUT = 'LAYOUT',
   REPOSITORY = 'REPOSITORY',
+  UPLOADER = 'UPLOADER',
 }
 registerEnumType(ConfigKind, { name: 'ConfigKind', description: 'A kind of configuration object' });
 

@@ -5,6 +5,7 @@ import { distributionKind } from '../distribution/distribution.kind.js';
 import { daemonConfigKind } from '../instance/daemon-config.kind.js';
 import { layoutKind } from '../layout/layout.kind.js';
 import { repositoryKind } from '../repository/repository.kind.js';
+import { uploaderKind } from '../uploader/uploader.kind.js';
 import type { KindHandler } from './config-kind.js';
 
 /** Every configuration kind, in dependency order (what comes first can be needed by what follows). */
@@ -16,4 +17,5 @@ export const configKinds = [
   layoutKind,
   distributionKind,
   repositoryKind,
+  uploaderKind,
 ] as unknown as KindHandler[];

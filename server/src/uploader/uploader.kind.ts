@@ -1,0 +1,128 @@
+import { readAptKey } from '../archive/apt-key.kind.js';
+import { User } from '../auth/user.entity.js';
+import {
+  ConfigKind,
+  FieldError,
+  FieldType,
+  parseString,
+  parseStringList,
+  type KindHandler,
+} from '../lifecycle/config-kind.js';
+import { describeKey } from '../pgp/instance-key.js';
+import { Repository } from '../repository/repository.entity.js';
+import { Uploader } from './uploader.entity.js';
+
+/** apt's current rules for keys (bad-inputs.md C.1): RSA of at least 2048 bits, Ed25519 or Ed448. */
+export function checkKeyStrength(algorithm: string): void {
+  const rsa = /^rsa(\d+)$/.exec(algorithm);
+  if (rsa ? Number(rsa[1]) >= 2048 : algorithm === 'ed25519' || algorithm === 'ed448') return;
+  throw new Error(`the key is ${algorithm || 'of an unknown algorithm'}: use RSA of at least 2048 bits or Ed25519`);
+}
+
+async function verifyUsable(u: Uploader): Promise<void> {
+  const key = await readAptKey(u.armored);
+  if (await key.isRevoked()) throw new Error(`key ${u.fingerprint} is revoked`);
+  const info = describeKey(key);
+  if (info.expiresAt && info.expiresAt < new Date())
+    throw new Error(`key ${u.fingerprint} expired on ${info.expiresAt.toISOString()}`);
+  checkKeyStrength(info.algorithm);
+}
+
+/**
+ * An uploader key: prepared and checked (not expired or revoked, strong enough), usable only once it is
+ * active and granted repositories. Users add their own keys through their profile (issue 7); staff
+ * activate them here.
+ */
+export const uploaderKind: KindHandler<Uploader> = {
+  kind: ConfigKind.UPLOADER,
+  entity: Uploader,
+  lifecycle: true,
+  keyOf: (u) => u.fingerprint,
+  describe: (u) => `${u.userIds[0] ?? u.fingerprint} (${u.user?.username ?? 'no user'}, ${u.algorithm || 'unchecked'})`,
+  list: (em) => em.find(Uploader, {}, { populate: ['user'], orderBy: { fingerprint: 'asc' } }),
+  find: (em, key) =>
+    em.findOne(Uploader, { fingerprint: key.replace(/\s+/g, '').toUpperCase() }, { populate: ['user'] }),
+  create: async (em, key) =>
+    em.create(Uploader, { fingerprint: key.replace(/\s+/g, '').toUpperCase(), armored: '' }, { persist: false }),
+  load: async (em, u) => {
+    await em.populate(u, ['user', 'repositories']);
+  },
+  fields: [
+    {
+      name: 'fingerprint',
+      type: FieldType.STRING,
+      readOnly: true,
+      description: '40 hex digits',
+      get: (u) => u.fingerprint,
+    },
+    {
+      name: 'armored',
+      type: FieldType.TEXT,
+      description: 'The ASCII-armored public key',
+      get: (u) => u.armored,
+      set: async (_em, u, v) => {
+        if (typeof v !== 'string') throw new FieldError('armored', 'expected the armored key as text');
+        const key = await readAptKey(v);
+        const info = describeKey(key);
+        if (u.fingerprint && info.fingerprint !== u.fingerprint)
+          throw new FieldError('armored', `this key is ${info.fingerprint}, not ${u.fingerprint}`);
+        Object.assign(u, {
+          fingerprint: info.fingerprint,
+          armored: key.armor(),
+          userIds: info.userIds,
+          algorithm: info.algorithm,
+          expiresAt: info.expiresAt,
+        });
+      },
+    },
+    {
+      name: 'user',
+      type: FieldType.STRING,
+      description: 'The user the key belongs to',
+      get: (u) => u.user?.username ?? null,
+      set: async (em, u, v) => {
+        const username = parseString('user', v);
+        const user = await em.findOne(User, { username });
+        if (!user) throw new FieldError('user', `there is no user "${username}"`);
+        u.user = user;
+      },
+    },
+    {
+      name: 'repositories',
+      type: FieldType.REFERENCE_LIST,
+      refKind: ConfigKind.REPOSITORY,
+      description: 'The repositories it may upload to',
+      get: (u) =>
+        u.repositories
+          .getItems()
+          .map((r) => r.identity)
+          .sort(),
+      set: async (em, u, v) => {
+        const ids = parseStringList('repositories', v);
+        const found = await em.find(Repository, { identity: { $in: ids } });
+        const missing = ids.filter((i) => !found.some((r) => r.identity === i));
+        if (missing.length) throw new FieldError('repositories', `no such repository: ${missing.join(', ')}`);
+        u.repositories.set(found);
+      },
+    },
+    {
+      name: 'algorithm',
+      type: FieldType.STRING,
+      readOnly: true,
+      description: 'Key algorithm and size',
+      get: (u) => u.algorithm,
+    },
+    {
+      name: 'userIds',
+      type: FieldType.STRING_LIST,
+      readOnly: true,
+      description: 'Who the key says it is',
+      get: (u) => u.userIds,
+    },
+  ],
+  prepare: async (u) => {
+    if (!u.user) throw new Error('it belongs to no user: set `user`');
+    await verifyUsable(u);
+  },
+  check: verifyUsable,
+};
