@@ -166,20 +166,20 @@ export function addConfigCommands(program: Command, client: ClientFactory): void
         print(json, configObject, () => showObject(configObject));
       });
     for (const verb of ['set', 'create'] as const)
-      k.command(`${verb} <key> <assignments...>`)
+      k.command(verb === 'set' ? `set <key> <assignments...>` : `create <key> [assignments...]`)
         .description(
           verb === 'set'
             ? `change fields of a ${kind}: FIELD=VALUE (JSON or text; FIELD=@file reads a file)`
             : `create a ${kind} with the given fields`,
         )
-        .action(async (key: string, assignments: string[], _o, cmd: Command) => {
+        .action(async (key: string, assignments: string[] | undefined, _o, cmd: Command) => {
           const { api, json } = client(cmd);
           const { configSet } = await api.request<{
             configSet: { created: boolean; object: ConfigObjectRow; changes: { field: string }[] };
           }>(
             `mutation($k: ConfigKind!, $key: String!, $v: JSONObject!, $c: Boolean!) { configSet(kind: $k, key: $key, values: $v, create: $c) {
               created changes { field from to } object { ${OBJECT_FIELDS} } } }`,
-            { k: kindEnum(kind), key, v: parseAssignments(assignments), c: verb === 'create' },
+            { k: kindEnum(kind), key, v: parseAssignments(assignments ?? []), c: verb === 'create' },
           );
           print(json, configSet, () =>
             configSet.created

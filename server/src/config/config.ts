@@ -16,6 +16,8 @@ export interface ServeConfig {
   ftpMaxFileSize: number;
   ftpIdleTimeoutMs: number;
   identity: string;
+  /** How often objects that failed while active are checked again. */
+  recheckIntervalMs: number;
   /** Unset: run the managed PostgreSQL cluster in <dataDir>/postgres. */
   databaseUrl: string | undefined;
   /** The system user the daemon drops to when started as root. */
@@ -32,6 +34,7 @@ export interface ServeFlags {
   ftpIdleTimeout?: string;
   identity?: string;
   user?: string;
+  recheckInterval?: string;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +73,12 @@ const settings = {
     fallback: '300',
     parse: (v: string, label: string) => parseInteger(v, label, 1, 86_400, 'seconds, e.g. 300') * 1000,
   },
+  recheckInterval: {
+    flag: '--recheck-interval',
+    env: 'DEBYARD_RECHECK_INTERVAL',
+    fallback: '600',
+    parse: (v: string, label: string) => parseInteger(v, label, 1, 86_400, 'seconds, e.g. 600') * 1000,
+  },
   identity: { flag: '--identity', env: 'DEBYARD_IDENTITY', fallback: defaultIdentity(), parse: parseIdentity },
   user: { flag: '--user', env: 'DEBYARD_USER', fallback: 'debyard', parse: parseUserName },
 } satisfies Record<keyof ServeFlags, Setting<unknown>>;
@@ -100,6 +109,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     ftpMaxFileSize: value('ftpMaxFileSize'),
     ftpIdleTimeoutMs: value('ftpIdleTimeout'),
     identity: value('identity'),
+    recheckIntervalMs: value('recheckInterval'),
     databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
     user: value('user'),
   };

@@ -9,6 +9,7 @@ import { openDatabase } from '../db/orm.js';
 import { Engine } from '../engine/engine.js';
 import { configKinds } from '../lifecycle/kinds.js';
 import { ConfigService } from '../lifecycle/config.service.js';
+import { recheckComponent } from '../lifecycle/recheck.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { InstanceKeyStore } from '../pgp/instance-key.js';
 import { SetupService } from '../setup/setup.service.js';
@@ -108,6 +109,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
           },
           stop: () => ftpd.stop(),
         },
+        recheckComponent(lifecycle, config.recheckIntervalMs, logger.child({ component: 'config' })),
       ],
       orm,
       events,

@@ -124,6 +124,30 @@ export class LifecycleService {
     }
   }
 
+  /**
+   * Checks every object that failed while active (AUTO_REACTIVATE) again; those that pass become active
+   * by themselves. Returns what came back. Run on a schedule by the engine.
+   */
+  recheckReactivating(): Promise<ConfigRef[]> {
+    return this.serialise(async () => {
+      const back: ConfigRef[] = [];
+      for (const h of this.byKind.values()) {
+        if (!h.lifecycle) continue;
+        const em = this.orm.em.fork();
+        for (const o of await h.list(em)) {
+          if (!(o instanceof Configurable) || o.checkState !== CheckState.AUTO_REACTIVATE) continue;
+          try {
+            await this.check(em, o, h, 'scheduler');
+            back.push(this.refOf(o));
+          } catch (err) {
+            this.logger.info({ kind: h.kind, key: h.keyOf(o), err: message(err) }, 'still failing; will check again');
+          }
+        }
+      }
+      return back;
+    });
+  }
+
   /** Marks `o`'s dependants changed (after `o` itself was edited), with an event each. */
   async markDependantsChanged(
     em: EntityManager,
