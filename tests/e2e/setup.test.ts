@@ -155,23 +155,19 @@ describe('setup: from an empty daemon to a signed APT repository apt trusts', ()
 
   it('serves a signed repository that apt verifies with `debyard key`, and refuses with another key', async () => {
     // `debyard key --binary` writes the keyring to stdout, byte for byte.
-    const keyring = path.join(work, 'archive.gpg');
     const bin = await execa(process.execPath, [MAIN, 'key', '--binary'], {
       env: { DEBYARD_URL: daemon.httpUrl, DEBYARD_DATA_DIR: daemon.dataDir },
       encoding: 'buffer',
       stripFinalNewline: false,
     });
-    await fs.writeFile(keyring, bin.stdout);
     const line = (k: string) =>
       `deb [signed-by=${k}] ${daemon.httpUrl}/repositories/test bookworm-test-unstable main\n`;
-    const good = await aptUpdate(line(keyring));
+    const good = await aptUpdate(line, bin.stdout);
     assert.equal(good.exitCode, 0, good.output);
     assert.match(good.output, /bookworm-test-unstable InRelease/);
 
     const { privateKey } = await openpgp.generateKey({ userIDs: [{ name: 'Other' }], format: 'object' });
-    const other = path.join(work, 'other.gpg');
-    await fs.writeFile(other, privateKey.toPublic().write());
-    const bad = await aptUpdate(line(other));
+    const bad = await aptUpdate(line, privateKey.toPublic().write());
     assert.notEqual(bad.exitCode, 0);
     assert.match(bad.output, /NO_PUBKEY|not signed/);
 
