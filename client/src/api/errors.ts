@@ -5,6 +5,8 @@ export interface ApiError {
   message: string;
   /** `extensions.code` of the first GraphQL error (UNAUTHENTICATED, FORBIDDEN, …), or NETWORK. */
   code: string;
+  /** `extensions.field`: the input field a BAD_USER_INPUT error is about, to show it next to that field. */
+  field?: string;
 }
 
 export function toApiError(error: CombinedError | Error | unknown): ApiError {
@@ -12,9 +14,11 @@ export function toApiError(error: CombinedError | Error | unknown): ApiError {
     const first = error.graphQLErrors[0];
     if (first) {
       const code = first.extensions?.code;
+      const field = first.extensions?.field;
       return {
         message: error.graphQLErrors.map((e) => e.message).join('; '),
         code: typeof code === 'string' ? code : 'GRAPHQL',
+        ...(typeof field === 'string' ? { field } : {}),
       };
     }
     if (error.networkError) {

@@ -17,7 +17,17 @@ export type KnownEventType =
   | 'USER_CREATED'
   | 'USER_REMOVED'
   | 'TOKEN_CREATED'
-  | 'TOKEN_REVOKED';
+  | 'TOKEN_REVOKED'
+  | 'CONFIG_CREATED'
+  | 'CONFIG_EDITED'
+  | 'CONFIG_CHANGED'
+  | 'CONFIG_PREPARED'
+  | 'CONFIG_CHECKED'
+  | 'CONFIG_FAILED'
+  | 'CONFIG_ACTIVATED'
+  | 'CONFIG_DEACTIVATED'
+  | 'CONFIG_REMOVED'
+  | 'SETUP_APPLIED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {
@@ -45,4 +55,98 @@ export interface User {
   role: Role;
   createdAt: DateTimeISO;
   lastSignInAt: DateTimeISO | null;
+}
+
+export const CONFIG_KINDS = ['DAEMON', 'ARCHIVE', 'APT_KEY', 'SOURCE', 'DISTRIBUTION', 'LAYOUT', 'REPOSITORY'] as const;
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
+
+export type ConfigFieldType =
+  'STRING' | 'TEXT' | 'BOOLEAN' | 'INT' | 'ENUM' | 'STRING_LIST' | 'REFERENCE' | 'REFERENCE_LIST' | 'JSON';
+
+export type ConfigStatus = 'REMOVED' | 'PREPARED' | 'ACTIVE';
+export type CheckState = 'UNCHECKED' | 'CHANGED' | 'FAILED' | 'AUTO_REACTIVATE' | 'CHECKED';
+export type LifecycleAction = 'PREPARE' | 'CHECK' | 'ACTIVATE' | 'DEACTIVATE' | 'REMOVE' | 'PCA';
+
+export interface ConfigField {
+  name: string;
+  type: ConfigFieldType;
+  description: string;
+  options: string[] | null;
+  refKind: ConfigKind | null;
+  readOnly: boolean;
+  value?: unknown;
+}
+
+export interface ConfigKindInfo {
+  kind: ConfigKind;
+  lifecycle: boolean;
+  fields: ConfigField[];
+}
+
+export interface ConfigObject {
+  kind: ConfigKind;
+  key: string;
+  description: string;
+  lifecycle: boolean;
+  status: ConfigStatus | null;
+  checkState: CheckState | null;
+  checkedAt: DateTimeISO | null;
+  problem: string | null;
+  fields: ConfigField[];
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface ConfigSetResult {
+  object: ConfigObject;
+  changes: FieldChange[];
+  created: boolean;
+}
+
+export type SetupState = 'MISSING' | 'UNCHANGED' | 'CHANGED' | 'FAILING' | 'SKIPPED';
+export type SetupResult = 'CREATED' | 'UPDATED' | 'ACTIVATED' | 'UNCHANGED' | 'FAILED' | 'SKIPPED';
+
+export interface SetupRepositoryInput {
+  identity: string;
+  layout?: string | null;
+  codenames?: string[] | null;
+}
+
+export interface SetupInput {
+  origin?: string | null;
+  codenames: string[];
+  architectures?: string[] | null;
+  mirror?: string | null;
+  securityMirror?: string | null;
+  identity?: string | null;
+  emailAddress?: string | null;
+  repositories?: SetupRepositoryInput[] | null;
+}
+
+export interface SetupEntry {
+  kind: ConfigKind;
+  key: string;
+  state: SetupState;
+  changes: FieldChange[];
+  note: string | null;
+  result: SetupResult | null;
+  error: string | null;
+}
+
+export interface SetupReport {
+  applied: boolean;
+  entries: SetupEntry[];
+}
+
+export interface ArchiveKey {
+  fingerprint: string;
+  armored: string;
+  userIds: string[];
+  binaryUrl: string;
+  armoredUrl: string;
+  keyringPath: string;
 }

@@ -15,6 +15,32 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Events', nav: 'Events' },
   },
   {
+    path: '/repos',
+    name: 'repositories',
+    component: () => import('../pages/RepositoriesPage.vue'),
+    meta: { title: 'Repositories', nav: 'Repositories' },
+  },
+  {
+    // Without a kind: the repositories, the kind people look for first.
+    path: '/config/:kind?',
+    name: 'config',
+    component: () => import('../pages/ConfigKindPage.vue'),
+    beforeEnter: (to) => (to.params.kind ? true : { name: 'config', params: { kind: 'repository' } }),
+    meta: { title: 'Configuration', nav: 'Configuration' },
+  },
+  {
+    path: '/config/:kind/:key',
+    name: 'config-object',
+    component: () => import('../pages/ConfigObjectPage.vue'),
+    meta: { title: 'Configuration' },
+  },
+  {
+    path: '/setup',
+    name: 'setup',
+    component: () => import('../pages/SetupPage.vue'),
+    meta: { title: 'Setup', nav: 'Setup', role: 'ADMIN' },
+  },
+  {
     path: '/explorer',
     name: 'explorer',
     component: () => import('../pages/ExplorerPage.vue'),
