@@ -235,7 +235,7 @@ describe('configuration console: a real browser against the real daemon', { time
   it('shows the apt lines, the archive key and the dput.cf section on the repository page', async () => {
     const r = await daemon.gql<{ archiveKey: { fingerprint: string } }>('{ archiveKey { fingerprint } }');
     const fingerprint = r.data!.archiveKey.fingerprint;
-    await page.goto('/repos');
+    await page.goto('/repositories');
     const card = page.locator(`${tid('repository-card')}[data-repository="test"]`);
     await card.waitFor();
     assert.equal(await card.locator(tid('repository-status')).getAttribute('data-status'), 'ACTIVE');
@@ -281,7 +281,7 @@ describe('configuration console: a real browser against the real daemon', { time
     assert.equal(await anon.locator(tid('config-field-input')).count(), 0);
     assert.equal(await anon.locator(tid('config-save')).count(), 0);
 
-    await anon.goto('/repos');
+    await anon.goto('/repositories');
     await anon.locator(tid('repository-sources')).waitFor();
 
     await anon.goto('/setup');

@@ -15,7 +15,7 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Events', nav: 'Events' },
   },
   {
-    path: '/repos',
+    path: '/repositories',
     name: 'repositories',
     component: () => import('../pages/RepositoriesPage.vue'),
     meta: { title: 'Repositories', nav: 'Repositories' },

@@ -32,8 +32,8 @@ export interface HttpServerOptions {
   logger: Logger;
 }
 
-/** Paths the console's history-mode fallback must never answer. */
-const NOT_CONSOLE = /^\/(graphql|repositories|logs|upload)(\/|$)/;
+/** Paths the console's history-mode fallback must never answer (bare /repositories is a console page). */
+const NOT_CONSOLE = /^\/(graphql|logs|upload)(\/|$)|^\/repositories\/[^/]/;
 
 export class HttpServer {
   private readonly server: http.Server;

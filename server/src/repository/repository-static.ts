@@ -95,6 +95,8 @@ export function repositoryRouter(repositoriesDir: string): express.Router {
       sendText(res, 405, 'Method not allowed\n');
       return;
     }
+    // The bare /repositories is the console's repository page, not an APT path.
+    if (req.path === '/' && req.method === 'GET') return next();
     try {
       const segments = segmentsOf(req.path);
       const [repo, top, ...rest] = segments;
