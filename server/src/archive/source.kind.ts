@@ -9,6 +9,7 @@ import {
   parseJsonObject,
   parseString,
   parseStringList,
+  requireAll,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
@@ -84,9 +85,7 @@ export const sourceKind: KindHandler<Source> = {
         const urls = parseStringList('archives', v).map(normaliseArchiveUrl);
         if (!urls.length) throw new FieldError('archives', 'give at least one archive');
         const found = await em.find(Archive, { url: { $in: urls } });
-        const missing = urls.filter((u) => !found.some((a) => a.url === u));
-        if (missing.length) throw new FieldError('archives', `no such archive: ${missing.join(', ')} (add it first)`);
-        s.archives.set(found);
+        s.archives.set(requireAll('archives', 'archive', urls, found, (a) => a.url));
       },
     },
     {
@@ -105,9 +104,7 @@ export const sourceKind: KindHandler<Source> = {
         );
         if (!fprs.length) throw new FieldError('aptKeys', 'give at least one key');
         const found = await em.find(AptKey, { fingerprint: { $in: fprs } });
-        const missing = fprs.filter((f) => !found.some((k) => k.fingerprint === f));
-        if (missing.length) throw new FieldError('aptKeys', `no such key: ${missing.join(', ')} (add it first)`);
-        s.aptKeys.set(found);
+        s.aptKeys.set(requireAll('aptKeys', 'key', fprs, found, (k) => k.fingerprint));
       },
     },
     {

@@ -145,3 +145,10 @@ export function parseJsonObject(field: string, v: unknown): Record<string, strin
     throw new FieldError(field, 'expected a JSON object of strings, e.g. {"Label": "Debian-Security"}');
   return o as Record<string, string>;
 }
+
+/** Checks that every key named in a reference list was found; the message names the missing ones. */
+export function requireAll<T>(field: string, what: string, keys: string[], found: T[], keyOf: (t: T) => string): T[] {
+  const missing = keys.filter((k) => !found.some((f) => keyOf(f) === k));
+  if (missing.length) throw new FieldError(field, `no such ${what}: ${missing.join(', ')} (add it first)`);
+  return keys.map((k) => found.find((f) => keyOf(f) === k)!);
+}

@@ -13,6 +13,7 @@ import {
   parseBoolean,
   parseString,
   parseStringList,
+  requireAll,
   type KindContext,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
@@ -180,10 +181,9 @@ export const repositoryKind: KindHandler<Repository> = {
           { baseSource: { codename: { $in: codenames } } },
           { populate: ['baseSource', 'components', 'architectureOptions.architecture', 'extraSources.source'] },
         );
-        const missing = codenames.filter((c) => !found.some((d) => d.baseSource.codename === c));
-        if (missing.length)
-          throw new FieldError('distributions', `no distribution for ${missing.join(', ')} (add it first)`);
-        r.distributions.set(found);
+        r.distributions.set(
+          requireAll('distributions', 'distribution', codenames, found, (d) => d.baseSource.codename),
+        );
       },
     },
     {

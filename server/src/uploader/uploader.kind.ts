@@ -6,6 +6,7 @@ import {
   FieldType,
   parseString,
   parseStringList,
+  requireAll,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { describeKey } from '../pgp/instance-key.js';
@@ -100,9 +101,7 @@ export const uploaderKind: KindHandler<Uploader> = {
       set: async (em, u, v) => {
         const ids = parseStringList('repositories', v);
         const found = await em.find(Repository, { identity: { $in: ids } });
-        const missing = ids.filter((i) => !found.some((r) => r.identity === i));
-        if (missing.length) throw new FieldError('repositories', `no such repository: ${missing.join(', ')}`);
-        u.repositories.set(found);
+        u.repositories.set(requireAll('repositories', 'repository', ids, found, (r) => r.identity));
       },
     },
     {
