@@ -108,6 +108,7 @@ export function daemonSuite(database: 'managed' | 'external'): void {
       const cliWrong = await daemon.cli(['status'], { token: 'dy_wrong' });
       assert.equal(cliWrong.exitCode, 4);
       assert.match(cliWrong.stderr, /invalid, expired or revoked/);
+      assert.match(cliWrong.stderr, /refused the token from DEBYARD_TOKEN/, 'says which token was wrong');
       const status = await daemon.gql<{ status: { engineRunning: boolean } }>('{ status { engineRunning } }');
       assert.equal(status.data?.status.engineRunning, true, 'nothing changed');
     });

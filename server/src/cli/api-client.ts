@@ -29,25 +29,35 @@ interface GraphQLResponse<T> {
  * The token the CLI acts with: --token, then DEBYARD_TOKEN, then the local admin token in the data
  * directory when this user can read it (root, or the daemon's user).
  */
-export function resolveToken(explicit: string | undefined, env = process.env): string | undefined {
-  if (explicit) return explicit;
-  if (env.DEBYARD_TOKEN) return env.DEBYARD_TOKEN;
+export function resolveToken(explicit: string | undefined, env = process.env): ResolvedToken | undefined {
+  if (explicit) return { token: explicit, source: '--token' };
+  if (env.DEBYARD_TOKEN) return { token: env.DEBYARD_TOKEN, source: 'DEBYARD_TOKEN' };
   const file = path.join(env.DEBYARD_DATA_DIR || DEFAULT_DATA_DIR, ADMIN_TOKEN_FILE);
   try {
-    return fs.readFileSync(file, 'utf8').trim() || undefined;
+    const token = fs.readFileSync(file, 'utf8').trim();
+    return token ? { token, source: file } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A token and where it came from, so a refusal can say which one was wrong. */
+export interface ResolvedToken {
+  token: string;
+  source: string;
 }
 
 export class ApiClient {
   readonly url: string;
   private readonly sockets = new Set<{ dispose(): void | Promise<void> }>();
 
+  private readonly token: string | undefined;
+
   constructor(
     url: string,
-    private readonly token: string | undefined,
+    private readonly credentials: ResolvedToken | undefined,
   ) {
+    this.token = credentials?.token;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -76,7 +86,7 @@ export class ApiClient {
     const body = (await res.json().catch(() => null)) as GraphQLResponse<T> | null;
     if (!body) throw new CliError(`${this.url} answered HTTP ${res.status} without a GraphQL response`, EXIT.FAILED);
     const error = body.errors?.[0];
-    if (error) throw toCliError(error);
+    if (error) throw this.explain(toCliError(error));
     return body.data as T;
   }
 
@@ -113,6 +123,19 @@ export class ApiClient {
   closeSubscriptions(): void {
     for (const socket of this.sockets) void socket.dispose();
     this.sockets.clear();
+  }
+
+  /** A refused token that was picked up from a file or the environment says where it came from. */
+  private explain(err: CliError): CliError {
+    if (err.code !== 'INVALID_TOKEN' || !this.credentials) return err;
+    return new CliError(
+      `${this.url} refused the token from ${this.credentials.source}: ${err.message}` +
+        (this.credentials.source.endsWith(ADMIN_TOKEN_FILE)
+          ? ' (point DEBYARD_DATA_DIR at this daemon’s data directory, or pass --token)'
+          : ''),
+      err.exitCode,
+      err.code,
+    );
   }
 
   private unreachable(err: unknown): CliError {
