@@ -192,7 +192,9 @@ export function addClientCommands(program: Command): void {
 /** The API client and output mode for a command, from the global options. */
 export function client(cmd: Command): { api: ApiClient; json: boolean } {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
-  return { api: new ApiClient(opts.url, resolveToken(opts.token)), json: Boolean(opts.json) };
+  const fromEnv = cmd.getOptionValueSourceWithGlobals('token') === 'env';
+  const credentials = fromEnv ? { token: opts.token!, source: 'DEBYARD_TOKEN' } : resolveToken(opts.token);
+  return { api: new ApiClient(opts.url, credentials), json: Boolean(opts.json) };
 }
 
 async function printSince(api: ApiClient, since: string, show: (e: EventRow) => void): Promise<void> {
