@@ -165,29 +165,28 @@ export function daemonSuite(database: 'managed' | 'external'): void {
       });
       let followed = '';
       follower.stdout!.on('data', (d: Buffer) => (followed += d.toString()));
-      await new Promise((r) => setTimeout(r, 1000));
-
-      const { exitCode, ms } = await daemon.stop('SIGTERM');
-      assert.equal(exitCode, 0, daemon.logs);
-      assert.ok(ms < 5000, `took ${ms} ms`);
-
-      daemon = await TestDaemon.start({
-        databaseUrl: db?.url,
-        dataDir: daemon.dataDir,
-        httpPort: daemon.httpPort,
-        ftpPort: daemon.ftpPort,
-      });
-      assert.equal(await daemon.adminToken, admin, 'the local admin token survives');
-      const users = await daemon.cli(['user', 'list', '--json']);
-      assert.deepEqual(
-        JSON.parse(users.stdout).map((u: { username: string }) => u.username),
-        ['admin', 'carol'],
-      );
-      const ids = new Set((await recentEvents(daemon, 500)).map((e) => e.id));
-      for (const e of eventsBefore) assert.ok(ids.has(e.id), `event ${e.id} kept`);
-
-      assert.equal((await ftpUpload(daemon, 'after_restart.txt', 'z')).exitCode, 0);
       try {
+        await new Promise((r) => setTimeout(r, 1000));
+
+        const { exitCode, ms } = await daemon.stop('SIGTERM');
+        assert.equal(exitCode, 0, daemon.logs);
+        assert.ok(ms < 5000, `took ${ms} ms`);
+
+        daemon = await TestDaemon.start({
+          databaseUrl: db?.url,
+          dataDir: daemon.dataDir,
+          httpPort: daemon.httpPort,
+          ftpPort: daemon.ftpPort,
+        });
+        assert.equal(await daemon.adminToken, admin, 'the local admin token survives');
+        const users = await daemon.cli(['user', 'list', '--json']);
+        assert.deepEqual(
+          JSON.parse(users.stdout).map((u: { username: string }) => u.username),
+          ['admin', 'carol'],
+        );
+        const ids = new Set((await recentEvents(daemon, 500)).map((e) => e.id));
+        for (const e of eventsBefore) assert.ok(ids.has(e.id), `event ${e.id} kept`);
+        assert.equal((await ftpUpload(daemon, 'after_restart.txt', 'z')).exitCode, 0);
         await eventually(async () => (followed.includes('after_restart.txt') ? true : undefined), 20_000);
       } finally {
         follower.kill('SIGTERM');

@@ -192,7 +192,7 @@ export function addClientCommands(program: Command): void {
 /** The API client and output mode for a command, from the global options. */
 export function client(cmd: Command): { api: ApiClient; json: boolean } {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
-  const fromEnv = cmd.getOptionValueSourceWithGlobals('token') === 'env';
+  const fromEnv = cmd.getOptionValueSourceWithGlobals('token') === 'env' && Boolean(opts.token);
   const credentials = fromEnv ? { token: opts.token!, source: 'DEBYARD_TOKEN' } : resolveToken(opts.token);
   return { api: new ApiClient(opts.url, credentials), json: Boolean(opts.json) };
 }
