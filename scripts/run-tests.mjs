@@ -102,6 +102,8 @@ const runner = spawn(
   [
     '--test',
     '--test-concurrency=2',
+    // A hung test fails after 5 minutes instead of using up CI's 90.
+    '--test-timeout=300000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${path.join(repo, 'scripts/test-counts-reporter.mjs')}`,
