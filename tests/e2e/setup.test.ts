@@ -38,6 +38,9 @@ async function objects(daemon: TestDaemon, kind: string): Promise<Row[]> {
   return JSON.parse(r.stdout);
 }
 
+/** The setup most tests run: bookworm on amd64 with the repository `test`. */
+const BOOKWORM_SETUP = ['setup', '--codename', 'bookworm', '--arch', 'amd64', '--repository', 'test'];
+
 /** A mirror on loopback whose bookworm InRelease is signed by a key nobody trusts. */
 async function untrustedMirror(): Promise<{ url: string; close(): Promise<void> }> {
   const { privateKey } = await openpgp.generateKey({ userIDs: [{ name: 'Evil Mirror' }], format: 'object' });
@@ -104,16 +107,7 @@ describe('setup: from an empty daemon to a signed APT repository apt trusts', ()
   });
 
   it('dry-runs by default: every object MISSING, the 404 extra source reported and left out', async () => {
-    const r = await daemon.cli([
-      'setup',
-      '--codename',
-      'bookworm',
-      '--arch',
-      'amd64',
-      '--repository',
-      'test',
-      '--json',
-    ]);
+    const r = await daemon.cli([...BOOKWORM_SETUP, '--json']);
     assert.equal(r.exitCode, 0, r.stderr);
     const report = JSON.parse(r.stdout) as {
       applied: boolean;
@@ -128,18 +122,7 @@ describe('setup: from an empty daemon to a signed APT repository apt trusts', ()
   });
 
   it('applies: everything active, the distribution without the missing extra source', async () => {
-    const r = await daemon.cli([
-      'setup',
-      '--codename',
-      'bookworm',
-      '--arch',
-      'amd64',
-      '--mirror',
-      'http://deb.debian.org/debian',
-      '--repository',
-      'test',
-      '--apply',
-    ]);
+    const r = await daemon.cli([...BOOKWORM_SETUP, '--mirror', 'http://deb.debian.org/debian', '--apply']);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /setup applied/);
     assert.match(r.stderr, /CONFIG_ACTIVATED/, 'progress is shown as it happens');
@@ -192,34 +175,13 @@ describe('setup: from an empty daemon to a signed APT repository apt trusts', ()
   });
 
   it('is idempotent: a second setup reports nothing to change', async () => {
-    const r = await daemon.cli([
-      'setup',
-      '--codename',
-      'bookworm',
-      '--arch',
-      'amd64',
-      '--mirror',
-      'http://deb.debian.org/debian/',
-      '--repository',
-      'test',
-      '--json',
-    ]);
+    const r = await daemon.cli([...BOOKWORM_SETUP, '--mirror', 'http://deb.debian.org/debian/', '--json']);
     const report = JSON.parse(r.stdout) as { entries: { key: string; state: string }[] };
     assert.deepEqual(
       report.entries.filter((e) => e.state !== 'UNCHANGED' && e.state !== 'SKIPPED'),
       [],
     );
-    const applied = await daemon.cli([
-      'setup',
-      '--codename',
-      'bookworm',
-      '--arch',
-      'amd64',
-      '--repository',
-      'test',
-      '--apply',
-      '--json',
-    ]);
+    const applied = await daemon.cli([...BOOKWORM_SETUP, '--apply', '--json']);
     const results = (JSON.parse(applied.stdout) as { entries: { result: string }[] }).entries.map((e) => e.result);
     assert.deepEqual([...new Set(results)].sort(), ['SKIPPED', 'UNCHANGED']);
   });
