@@ -132,6 +132,10 @@ describe('setup: from an empty daemon to a signed APT repository apt trusts', ()
     const dist = JSON.parse((await daemon.cli(['config', 'distribution', 'show', 'bookworm', '--json'])).stdout);
     const extra = dist.fields.find((f: { name: string }) => f.name === 'extraSources').value as string[];
     assert.deepEqual(extra, ['Debian Backports:bookworm-backports:1', 'Debian:bookworm-security:500']);
+    const security = JSON.parse(
+      (await daemon.cli(['config', 'source', 'show', 'Debian:bookworm-security', '--json'])).stdout,
+    );
+    assert.equal(security.fields.find((f: { name: string }) => f.name === 'removeFromComponent').value, 'updates/');
     const test = JSON.parse((await daemon.cli(['config', 'repository', 'show', 'test', '--json'])).stdout);
     assert.equal(test.fields.find((f: { name: string }) => f.name === 'allowUnauthenticatedUploads').value, true);
   });

@@ -18,6 +18,7 @@ export class Source extends Configurable {
     | 'extraIdentifiers'
     | 'codeversionOverride'
     | 'checkValidUntil'
+    | 'removeFromComponent'
     | 'codeversion'
     | 'architectures'
     | 'components'
@@ -57,6 +58,10 @@ export class Source extends Configurable {
   @Field()
   @Property({ type: 'boolean' })
   checkValidUntil: boolean = true;
+
+  @Field({ description: 'Prefix the archive puts before component names, e.g. updates/ on old security archives' })
+  @Property({ type: 'text' })
+  removeFromComponent: string = '';
 
   // What the last check found.
   @Field({ description: '12 for bookworm, ~SID for sid: part of version rules' })

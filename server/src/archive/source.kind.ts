@@ -119,6 +119,19 @@ export const sourceKind: KindHandler<Source> = {
       },
     },
     {
+      name: 'removeFromComponent',
+      type: FieldType.STRING,
+      description: 'Prefix the archive puts before component names, e.g. updates/',
+      get: (s) => s.removeFromComponent,
+      set: (_em, s, v) => {
+        s.removeFromComponent = parseString('removeFromComponent', v, {
+          empty: true,
+          pattern: /^[a-z0-9-]+\/$/,
+          hint: 'a directory name ending in /, e.g. updates/',
+        });
+      },
+    },
+    {
       name: 'codeversionOverride',
       type: FieldType.STRING,
       description: 'Used instead of the guessed code version when set',
@@ -190,6 +203,7 @@ export const sourceKind: KindHandler<Source> = {
           extraIdentifiers: s.extraIdentifiers,
           keys,
           checkValidUntil: s.checkValidUntil,
+          removeFromComponent: s.removeFromComponent || undefined,
         }),
       ),
     );

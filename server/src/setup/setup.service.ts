@@ -187,7 +187,13 @@ export class SetupService {
     // Probe every source now: a base source that fails stops setup, an extra one is left out.
     const probe = (
       archives: string[],
-      s: { codename: string; origin: string; extraIdentifiers?: Record<string, string>; checkValidUntil?: boolean },
+      s: {
+        codename: string;
+        origin: string;
+        extraIdentifiers?: Record<string, string>;
+        checkValidUntil?: boolean;
+        removeFromComponent?: string;
+      },
     ) =>
       Promise.any(
         archives.map((a) =>
@@ -198,6 +204,7 @@ export class SetupService {
             extraIdentifiers: s.extraIdentifiers,
             keys,
             checkValidUntil: s.checkValidUntil ?? true,
+            removeFromComponent: s.removeFromComponent,
           }),
         ),
       ).catch((err: AggregateError) => {
@@ -262,6 +269,7 @@ export class SetupService {
           aptKeys: fingerprints,
           extraIdentifiers: x.setup.extraIdentifiers ?? {},
           checkValidUntil: x.setup.checkValidUntil ?? true,
+          removeFromComponent: x.setup.removeFromComponent ?? '',
         },
         skip: x.skip,
       });
