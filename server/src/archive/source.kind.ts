@@ -7,7 +7,8 @@ import {
   FieldType,
   parseBoolean,
   parseJsonObject,
-  parseString,
+  propertyFields,
+  textParser,
   parseStringList,
   requireAll,
   type KindHandler,
@@ -39,6 +40,8 @@ export async function repositoriesUsing(em: EntityManager, source: Source): Prom
   });
   return dists.length ? em.find(Repository, { distributions: { $in: dists } }) : [];
 }
+
+const field = propertyFields<Source>();
 
 export const sourceKind: KindHandler<Source> = {
   kind: ConfigKind.SOURCE,
@@ -118,41 +121,19 @@ export const sourceKind: KindHandler<Source> = {
         s.extraIdentifiers = o;
       },
     },
-    {
-      name: 'removeFromComponent',
-      type: FieldType.STRING,
-      description: 'Prefix the archive puts before component names, e.g. updates/',
-      get: (s) => s.removeFromComponent,
-      set: (_em, s, v) => {
-        s.removeFromComponent = parseString('removeFromComponent', v, {
-          empty: true,
-          pattern: /^[a-z0-9-]+\/$/,
-          hint: 'a directory name ending in /, e.g. updates/',
-        });
-      },
-    },
-    {
-      name: 'codeversionOverride',
-      type: FieldType.STRING,
-      description: 'Used instead of the guessed code version when set',
-      get: (s) => s.codeversionOverride,
-      set: (_em, s, v) => {
-        s.codeversionOverride = parseString('codeversionOverride', v, {
-          empty: true,
-          pattern: /^[~A-Za-z0-9.+]+$/,
-          hint: 'letters, digits and ~.+',
-        });
-      },
-    },
-    {
-      name: 'checkValidUntil',
-      type: FieldType.BOOLEAN,
-      description: 'Refuse a Release whose Valid-Until has passed',
-      get: (s) => s.checkValidUntil,
-      set: (_em, s, v) => {
-        s.checkValidUntil = parseBoolean('checkValidUntil', v);
-      },
-    },
+    field(
+      'removeFromComponent',
+      FieldType.STRING,
+      'Prefix the archive puts before component names, e.g. updates/',
+      textParser(/^[a-z0-9-]+\/$/, 'a directory name ending in /, e.g. updates/'),
+    ),
+    field(
+      'codeversionOverride',
+      FieldType.STRING,
+      'Used instead of the guessed code version when set',
+      textParser(/^[~A-Za-z0-9.+]+$/, 'letters, digits and ~.+'),
+    ),
+    field('checkValidUntil', FieldType.BOOLEAN, 'Refuse a Release whose Valid-Until has passed', parseBoolean),
     {
       name: 'codeversion',
       type: FieldType.STRING,

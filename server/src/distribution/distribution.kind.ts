@@ -6,10 +6,12 @@ import {
   ConfigKind,
   FieldError,
   FieldType,
-  parseEnum,
   parseInt,
   parseString,
   parseStringList,
+  enumParser,
+  propertyFields,
+  textParser,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
@@ -25,6 +27,11 @@ import {
 const ARCH = /^[a-z0-9][a-z0-9-]*$/;
 const COMPONENT = /^[a-z0-9][a-z0-9/.-]*$/;
 const BUILD_OPTIONS = /^[A-Za-z0-9=_.,+ -]*$/;
+const OPTIONS_HINT = 'letters, digits and =_.,+- separated by spaces';
+const QA_MODES = Object.values(QaMode);
+const RESOLVERS = Object.values(BuildDepResolver);
+const QA_MODE_HELP = (tool: string) => `${tool}: disabled, ignore, fail on errors, fail on warnings`;
+const field = propertyFields<Distribution>();
 
 /** Components in archive order: main first, then the rest by name. */
 export function sortComponents(names: string[]): string[] {
@@ -183,64 +190,36 @@ export const distributionKind: KindHandler<Distribution> = {
         for (const x of d.architectureOptions) x.buildArchitectureAll = x === o;
       },
     },
-    enumField(
-      'buildDepResolver',
-      'How build dependencies are resolved',
-      Object.values(BuildDepResolver),
-      (d) => d.buildDepResolver,
-      (d, x) => (d.buildDepResolver = x),
-    ),
-    enumField(
-      'lintianMode',
-      'lintian: disabled, ignore, fail on errors, fail on warnings',
-      Object.values(QaMode),
-      (d) => d.lintianMode,
-      (d, x) => (d.lintianMode = x),
-    ),
-    textField(
-      'lintianExtraOptions',
-      'More lintian options',
-      /^[A-Za-z0-9=_.,+ -]*$/,
-      (d) => d.lintianExtraOptions,
-      (d, x) => (d.lintianExtraOptions = x),
-    ),
-    enumField(
-      'autopkgtestMode',
-      'autopkgtest: disabled, ignore, fail on errors, fail on warnings',
-      Object.values(QaMode),
-      (d) => d.autopkgtestMode,
-      (d, x) => (d.autopkgtestMode = x),
-    ),
-    textField(
+    field('buildDepResolver', FieldType.ENUM, 'How build dependencies are resolved', enumParser(RESOLVERS), {
+      options: RESOLVERS,
+    }),
+    field('lintianMode', FieldType.ENUM, QA_MODE_HELP('lintian'), enumParser(QA_MODES), { options: QA_MODES }),
+    field('lintianExtraOptions', FieldType.STRING, 'More lintian options', textParser(BUILD_OPTIONS, OPTIONS_HINT)),
+    field('autopkgtestMode', FieldType.ENUM, QA_MODE_HELP('autopkgtest'), enumParser(QA_MODES), { options: QA_MODES }),
+    field(
       'debBuildOptions',
+      FieldType.STRING,
       'DEB_BUILD_OPTIONS for every build',
-      BUILD_OPTIONS,
-      (d) => d.debBuildOptions,
-      (d, x) => (d.debBuildOptions = x),
+      textParser(BUILD_OPTIONS, OPTIONS_HINT),
     ),
-    textField(
+    field(
       'debBuildProfiles',
+      FieldType.STRING,
       'DEB_BUILD_PROFILES for every build',
-      BUILD_OPTIONS,
-      (d) => d.debBuildProfiles,
-      (d, x) => (d.debBuildProfiles = x),
+      textParser(BUILD_OPTIONS, OPTIONS_HINT),
     ),
-    textField(
+    field(
       'addDepends',
+      FieldType.STRING,
       'Extra build dependencies, comma separated',
-      /^[A-Za-z0-9=_.,+:~<>|()[\] -]*$/,
-      (d) => d.addDepends,
-      (d, x) => (d.addDepends = x),
+      textParser(/^[A-Za-z0-9=_.,+:~<>|()[\] -]*$/, 'dependencies as in debian/control'),
     ),
-    {
-      name: 'internalAptPriority',
-      type: FieldType.INT,
-      description: 'APT priority of the repository’s own suites in builds (1: only when needed, 500: always)',
-      get: (d) => d.internalAptPriority,
-      set: (_em, d, v) => {
-        d.internalAptPriority = parseInt('internalAptPriority', v, -1000, 1000);
-      },
-    },
+    field(
+      'internalAptPriority',
+      FieldType.INT,
+      'APT priority of the repository’s own suites in builds (1: only when needed, 500: always)',
+      (f, v) => parseInt(f, v, -1000, 1000),
+    ),
   ],
   dependants: (em, d) => em.find(Repository, { distributions: d }),
 };
@@ -252,38 +231,4 @@ function ensureOneArchAll(d: Distribution): void {
   const chosen = current ?? opts.find((o) => !o.optional);
   if (!chosen) throw new FieldError('optionalArchitectures', 'at least one architecture must be mandatory');
   for (const o of opts) o.buildArchitectureAll = o === chosen;
-}
-
-function enumField<E extends string>(
-  name: string,
-  description: string,
-  values: E[],
-  get: (d: Distribution) => E,
-  assign: (d: Distribution, v: E) => void,
-) {
-  return {
-    name,
-    type: FieldType.ENUM,
-    options: values,
-    description,
-    get,
-    set: (_em: EntityManager, d: Distribution, v: unknown) => void assign(d, parseEnum(name, v, values)),
-  };
-}
-
-function textField(
-  name: string,
-  description: string,
-  pattern: RegExp,
-  get: (d: Distribution) => string,
-  assign: (d: Distribution, v: string) => void,
-) {
-  return {
-    name,
-    type: FieldType.STRING,
-    description,
-    get,
-    set: (_em: EntityManager, d: Distribution, v: unknown) =>
-      void assign(d, parseString(name, v, { empty: true, pattern, hint: 'letters, digits and a few separators' })),
-  };
 }

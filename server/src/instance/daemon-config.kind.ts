@@ -3,9 +3,10 @@ import {
   ConfigKind,
   FieldError,
   FieldType,
-  parseEnum,
+  enumParser,
   parseInt,
-  parseString,
+  propertyFields,
+  textParser,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
@@ -13,6 +14,8 @@ import { DaemonConfig, KeyAlgorithm } from './daemon-config.entity.js';
 
 export const DAEMON_KEY = 'daemon';
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const KEY_ALGORITHMS = Object.values(KeyAlgorithm);
+const field = propertyFields<DaemonConfig>();
 
 /** The Daemon singleton: its key is made on prepare and kept until remove. */
 export const daemonConfigKind: KindHandler<DaemonConfig> = {
@@ -28,59 +31,32 @@ export const daemonConfigKind: KindHandler<DaemonConfig> = {
     return em.create(DaemonConfig, { identity: '', emailAddress: '' }, { persist: false });
   },
   fields: [
-    {
-      name: 'identity',
-      type: FieldType.STRING,
-      description: 'Names the archive, its key and its keyring package',
-      get: (d) => d.identity,
-      set: (_em, d, v) => {
-        d.identity = parseString('identity', v, {
-          pattern: /^[a-z0-9][a-z0-9.+-]{0,62}$/,
-          hint: 'lower-case letters, digits and .+- (it becomes <identity>-archive-keyring)',
-        });
-      },
-    },
-    {
-      name: 'emailAddress',
-      type: FieldType.STRING,
-      description: 'The key’s e-mail address and the sender of notifications',
-      get: (d) => d.emailAddress,
-      set: (_em, d, v) => {
-        d.emailAddress = parseString('emailAddress', v, { pattern: EMAIL, hint: 'an e-mail address' });
-      },
-    },
-    {
-      name: 'customArchiveOrigin',
-      type: FieldType.STRING,
-      description: 'Origin of the Release files (empty: "debyard archive <identity>")',
-      get: (d) => d.customArchiveOrigin,
-      set: (_em, d, v) => {
-        d.customArchiveOrigin = parseString('customArchiveOrigin', v, {
-          empty: true,
-          pattern: /^[\x20-\x7e]{1,100}$/,
-          hint: 'one line of printable ASCII',
-        });
-      },
-    },
-    {
-      name: 'maxParallelBuilds',
-      type: FieldType.INT,
-      description: 'Build slots of this instance',
-      get: (d) => d.maxParallelBuilds,
-      set: (_em, d, v) => {
-        d.maxParallelBuilds = parseInt('maxParallelBuilds', v, 1, 64);
-      },
-    },
-    {
-      name: 'keyAlgorithm',
-      type: FieldType.ENUM,
-      options: Object.values(KeyAlgorithm),
-      description: 'Algorithm of the instance key when it is made',
-      get: (d) => d.keyAlgorithm,
-      set: (_em, d, v) => {
-        d.keyAlgorithm = parseEnum('keyAlgorithm', v, Object.values(KeyAlgorithm));
-      },
-    },
+    field(
+      'identity',
+      FieldType.STRING,
+      'Names the archive, its key and its keyring package',
+      textParser(
+        /^[a-z0-9][a-z0-9.+-]{0,62}$/,
+        'lower-case letters, digits and .+- (it becomes <identity>-archive-keyring)',
+        true,
+      ),
+    ),
+    field(
+      'emailAddress',
+      FieldType.STRING,
+      'The key’s e-mail address and the sender of notifications',
+      textParser(EMAIL, 'an e-mail address', true),
+    ),
+    field(
+      'customArchiveOrigin',
+      FieldType.STRING,
+      'Origin of the Release files (empty: "debyard archive <identity>")',
+      textParser(/^[\x20-\x7e]{1,100}$/, 'one line of printable ASCII'),
+    ),
+    field('maxParallelBuilds', FieldType.INT, 'Build slots of this instance', (f, v) => parseInt(f, v, 1, 64)),
+    field('keyAlgorithm', FieldType.ENUM, 'Algorithm of the instance key when it is made', enumParser(KEY_ALGORITHMS), {
+      options: KEY_ALGORITHMS,
+    }),
     {
       name: 'keyFingerprint',
       type: FieldType.STRING,

@@ -5,6 +5,7 @@ import {
   FieldType,
   parseJsonObject,
   parseString,
+  propertyFields,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
@@ -141,6 +142,8 @@ export function suiteSpecOf(o: SuiteOption): SuiteSpec {
   };
 }
 
+const field = propertyFields<Layout>();
+
 export const layoutKind: KindHandler<Layout> = {
   kind: ConfigKind.LAYOUT,
   entity: Layout,
@@ -193,35 +196,30 @@ export const layoutKind: KindHandler<Layout> = {
         l.suiteOptions.set(options);
       },
     },
-    {
-      name: 'defaultVersion',
-      type: FieldType.STRING,
-      description: 'Version suffix of ports, e.g. ~%IDENTITY%%CODEVERSION%+1',
-      get: (l) => l.defaultVersion,
-      set: (_em, l, v) => void (l.defaultVersion = parseVersionSuffix('defaultVersion', v)),
-    },
-    {
-      name: 'mandatoryVersionRegex',
-      type: FieldType.STRING,
-      description: 'Uploads to normal suites must match (a regular expression, searched)',
-      get: (l) => l.mandatoryVersionRegex,
-      set: (_em, l, v) => void (l.mandatoryVersionRegex = parseRegexRule('mandatoryVersionRegex', v)),
-    },
-    {
-      name: 'experimentalDefaultVersion',
-      type: FieldType.STRING,
-      description: 'Version suffix of ports to experimental suites',
-      get: (l) => l.experimentalDefaultVersion,
-      set: (_em, l, v) => void (l.experimentalDefaultVersion = parseVersionSuffix('experimentalDefaultVersion', v)),
-    },
-    {
-      name: 'experimentalMandatoryVersionRegex',
-      type: FieldType.STRING,
-      description: 'Uploads to experimental suites must match',
-      get: (l) => l.experimentalMandatoryVersionRegex,
-      set: (_em, l, v) =>
-        void (l.experimentalMandatoryVersionRegex = parseRegexRule('experimentalMandatoryVersionRegex', v)),
-    },
+    field(
+      'defaultVersion',
+      FieldType.STRING,
+      'Version suffix of ports, e.g. ~%IDENTITY%%CODEVERSION%+1',
+      parseVersionSuffix,
+    ),
+    field(
+      'mandatoryVersionRegex',
+      FieldType.STRING,
+      'Uploads to normal suites must match (a regular expression, searched)',
+      parseRegexRule,
+    ),
+    field(
+      'experimentalDefaultVersion',
+      FieldType.STRING,
+      'Version suffix of ports to experimental suites',
+      parseVersionSuffix,
+    ),
+    field(
+      'experimentalMandatoryVersionRegex',
+      FieldType.STRING,
+      'Uploads to experimental suites must match',
+      parseRegexRule,
+    ),
     {
       name: 'metaDistributions',
       type: FieldType.JSON,

@@ -152,3 +152,36 @@ export function requireAll<T>(field: string, what: string, keys: string[], found
   if (missing.length) throw new FieldError(field, `no such ${what}: ${missing.join(', ')} (add it first)`);
   return keys.map((k) => found.find((f) => keyOf(f) === k)!);
 }
+
+/**
+ * A builder of fields kept in the object's property of the same name, validated by `parse` on the way
+ * in: `const field = propertyFields<Distribution>(); field('lintianMode', FieldType.ENUM, …)`.
+ */
+export function propertyFields<T>() {
+  return <K extends keyof T & string>(
+    name: K,
+    type: FieldType,
+    description: string,
+    parse: (field: string, value: unknown) => T[K],
+    extra: { options?: readonly string[] } = {},
+  ): FieldSpec<T> => ({
+    name,
+    type,
+    description,
+    ...extra,
+    get: (o) => o[name],
+    set: (_em, o, v) => {
+      o[name] = parse(name, v);
+    },
+  });
+}
+
+/** The parser of a text field matching `pattern` (empty allowed unless `required`). */
+export function textParser(pattern: RegExp, hint: string, required = false) {
+  return (field: string, v: unknown) => parseString(field, v, { pattern, hint, empty: !required });
+}
+
+/** The parser of an ENUM field. */
+export function enumParser<E extends string>(values: readonly E[]) {
+  return (field: string, v: unknown) => parseEnum(field, v, values);
+}

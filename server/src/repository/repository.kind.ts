@@ -13,6 +13,7 @@ import {
   parseBoolean,
   parseString,
   parseStringList,
+  propertyFields,
   requireAll,
   type KindContext,
   type KindHandler,
@@ -186,13 +187,12 @@ export const repositoryKind: KindHandler<Repository> = {
         );
       },
     },
-    {
-      name: 'allowUnauthenticatedUploads',
-      type: FieldType.BOOLEAN,
-      description: 'Accept unsigned uploads (a sandbox like mini-buildd’s "test")',
-      get: (r) => r.allowUnauthenticatedUploads,
-      set: (_em, r, v) => void (r.allowUnauthenticatedUploads = parseBoolean('allowUnauthenticatedUploads', v)),
-    },
+    propertyFields<Repository>()(
+      'allowUnauthenticatedUploads',
+      FieldType.BOOLEAN,
+      'Accept unsigned uploads (a sandbox like mini-buildd’s "test")',
+      parseBoolean,
+    ),
     {
       name: 'extraUploaderKeys',
       type: FieldType.TEXT,
