@@ -15,6 +15,8 @@ import { DaemonConfig } from '../instance/daemon-config.entity.js';
 import { Layout, Suite, SuiteOption } from '../layout/layout.entity.js';
 import { Repository } from '../repository/repository.entity.js';
 import { Uploader } from '../uploader/uploader.entity.js';
+import { Chroot } from '../chroot/chroot.entity.js';
+import { Build } from '../build/build.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -35,6 +37,8 @@ export const ENTITIES = [
   Layout,
   Repository,
   Uploader,
+  Chroot,
+  Build,
 ];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */
