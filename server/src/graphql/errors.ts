@@ -13,7 +13,15 @@ export type ErrorCode =
   | 'LIFECYCLE'
   | 'PREPARE_FAILED'
   | 'CHECK_FAILED'
-  | 'NOT_SUPPORTED';
+  | 'NOT_SUPPORTED'
+  | 'UNKNOWN_DISTRIBUTION'
+  | 'UNKNOWN_ARCHITECTURE'
+  | 'CHROOT_MISSING'
+  | 'BUILD_STATE'
+  | 'DSC_NOT_FOUND'
+  | 'DSC_INVALID'
+  | 'SOURCE_FILE_MISSING'
+  | 'CHECKSUM_MISMATCH';
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {
