@@ -27,7 +27,12 @@ export type KnownEventType =
   | 'CONFIG_ACTIVATED'
   | 'CONFIG_DEACTIVATED'
   | 'CONFIG_REMOVED'
-  | 'SETUP_APPLIED';
+  | 'SETUP_APPLIED'
+  | 'BUILD_QUEUED'
+  | 'BUILD_STARTED'
+  | 'BUILD_FINISHED'
+  | 'BUILD_CANCELLED'
+  | 'BUILD_REQUEUED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {
@@ -57,7 +62,16 @@ export interface User {
   lastSignInAt: DateTimeISO | null;
 }
 
-export const CONFIG_KINDS = ['DAEMON', 'ARCHIVE', 'APT_KEY', 'SOURCE', 'DISTRIBUTION', 'LAYOUT', 'REPOSITORY'] as const;
+export const CONFIG_KINDS = [
+  'DAEMON',
+  'ARCHIVE',
+  'APT_KEY',
+  'SOURCE',
+  'DISTRIBUTION',
+  'LAYOUT',
+  'REPOSITORY',
+  'CHROOT',
+] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 export type ConfigFieldType =
@@ -149,4 +163,73 @@ export interface ArchiveKey {
   binaryUrl: string;
   armoredUrl: string;
   keyringPath: string;
+}
+
+export const BUILD_STATES = ['QUEUED', 'BUILDING', 'BUILT'] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+export const BUILD_RESULTS = ['SUCCESSFUL', 'FAILED', 'GIVEN_BACK', 'SKIPPED', 'CANCELLED', 'ERROR'] as const;
+export type BuildResult = (typeof BUILD_RESULTS)[number];
+export type QaResult = 'NOT_RUN' | 'PASS' | 'WARN' | 'FAIL' | 'ERROR';
+
+export interface Build {
+  id: string;
+  source: string;
+  version: string;
+  distribution: string;
+  architecture: string;
+  archAll: boolean;
+  chroot: string;
+  state: BuildState;
+  result: BuildResult | null;
+  failStage: string | null;
+  reason: string | null;
+  cancelRequestedBy: string | null;
+  queuedAt: DateTimeISO;
+  startedAt: DateTimeISO | null;
+  finishedAt: DateTimeISO | null;
+  sbuildSeconds: number | null;
+  lintian: QaResult;
+  autopkgtest: QaResult;
+  attempt: number;
+  builder: string | null;
+  testBuild: boolean;
+  requestedBy: string | null;
+  logUrl: string;
+}
+
+export interface BuildPage {
+  nodes: Build[];
+  totalCount: number;
+  hasMore: boolean;
+}
+
+/** The filters of the builds list; absent means any. */
+export interface BuildFilter {
+  state?: BuildState | null;
+  result?: BuildResult | null;
+  source?: string | null;
+  distribution?: string | null;
+  architecture?: string | null;
+}
+
+export interface BuilderSample {
+  at: DateTimeISO;
+  load: number;
+  queued: number;
+}
+
+export interface Builders {
+  slots: number;
+  busy: number;
+  load: number;
+  queued: number;
+  running: Build[];
+  history: BuilderSample[];
+}
+
+/** A piece of a log: `text` starts at byte `offset`; the last one has `done`. */
+export interface LogChunk {
+  offset: number;
+  text: string;
+  done: boolean;
 }
