@@ -15,6 +15,24 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Events', nav: 'Events' },
   },
   {
+    path: '/builders',
+    name: 'builders',
+    component: () => import('../pages/BuildersPage.vue'),
+    meta: { title: 'Builders', nav: 'Builders' },
+  },
+  {
+    path: '/builds',
+    name: 'builds',
+    component: () => import('../pages/BuildsPage.vue'),
+    meta: { title: 'Builds', nav: 'Builds' },
+  },
+  {
+    path: '/builds/:id',
+    name: 'build',
+    component: () => import('../pages/BuildPage.vue'),
+    meta: { title: 'Build' },
+  },
+  {
     path: '/repositories',
     name: 'repositories',
     component: () => import('../pages/RepositoriesPage.vue'),
