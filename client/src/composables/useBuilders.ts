@@ -114,11 +114,16 @@ export function chrootPhase(chroot: ConfigObject): string | null {
   return typeof phase === 'string' && phase ? phase : null;
 }
 
+/** Time for the daemon to set a chroot's phase after an action starts, before the log is asked again. */
+const PHASE_WAIT_MS = 750;
+
 /**
  * The output of one chroot's create/update, streamed while it runs. Follows the first chroot that
- * is busy unless the reader picked one or closed the panel.
+ * is busy unless the reader picked one or closed the panel. `running(key)` says a lifecycle action
+ * started here runs on that chroot: the daemon announces the phase only when the action ends, so
+ * while it runs the log is asked again whenever it says it is complete.
  */
-export function useChrootOutput(chroots: () => ConfigObject[]) {
+export function useChrootOutput(chroots: () => ConfigObject[], running: (key: string) => boolean) {
   /** undefined: follow the busy chroot; null: closed; a key: the reader's choice. */
   const picked = ref<string | null | undefined>(undefined);
   const busyKey = computed(() => chroots().find((c) => chrootPhase(c) !== null)?.key ?? null);
@@ -127,16 +132,28 @@ export function useChrootOutput(chroots: () => ConfigObject[]) {
     const chroot = k ? chroots().find((c) => c.key === k) : undefined;
     return chroot ? chrootPhase(chroot) : null;
   };
+  let again: ReturnType<typeof setTimeout> | undefined;
+
+  function askAgainLater(): void {
+    clearTimeout(again);
+    again = setTimeout(() => {
+      if (key.value && running(key.value) && log.done.value) log.resume();
+    }, PHASE_WAIT_MS);
+  }
 
   const log = useLogStream({
     query: ChrootLogSubscription,
     variables: (offset) => ({ key: key.value ?? '', offset }),
     chunk: (data) => data.chrootLog,
+    onDone: () => {
+      if (key.value && running(key.value)) askAgainLater();
+    },
   });
 
   watch(
     key,
     (next) => {
+      clearTimeout(again);
       if (next) log.start();
       else log.stop();
     },
@@ -146,13 +163,14 @@ export function useChrootOutput(chroots: () => ConfigObject[]) {
   watch(busyKey, (next, before) => {
     if (next && next !== before && picked.value === null) picked.value = undefined;
   });
-  // The chroot shown starts a new job (prepare after a remove): its log starts anew.
+  // The chroot shown starts a new job (an action here, or a prepare elsewhere): follow its new log.
   watch(
-    () => phaseOfKey(key.value),
-    (phase, before) => {
-      if (phase && !before && log.done.value) log.start();
+    () => phaseOfKey(key.value) !== null || (key.value !== null && running(key.value)),
+    (busy, before) => {
+      if (busy && !before && log.done.value) askAgainLater();
     },
   );
+  if (getCurrentScope()) onScopeDispose(() => clearTimeout(again));
 
   return {
     key,

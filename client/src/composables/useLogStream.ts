@@ -70,6 +70,15 @@ export function useLogStream<Data, Variables extends AnyVariables>(options: UseL
     stream.start(null);
   }
 
+  /**
+   * Subscribes again after the bytes already shown (a log said done, but its writer starts another
+   * run: a chroot's next prepare). A log written afresh arrives from offset 0 and replaces the view.
+   */
+  function resume(): void {
+    done.value = false;
+    stream.start(String(bytes.value));
+  }
+
   function stop(): void {
     stream.stop();
   }
@@ -80,5 +89,5 @@ export function useLogStream<Data, Variables extends AnyVariables>(options: UseL
     return stream.active.value ? 'streaming' : 'idle';
   });
 
-  return { pieces, bytes, done, error: stream.error, active: stream.active, state, start, stop };
+  return { pieces, bytes, done, error: stream.error, active: stream.active, state, start, resume, stop };
 }
