@@ -106,6 +106,46 @@ describe('builders console: a real browser against the real daemon', { timeout: 
     await page.screenshot({ path: path.join(ARTIFACTS, 'builders-console-builders.png'), fullPage: true });
   });
 
+  it('lists chroots with their state, phase, size and refresh, opens the output of the busy one, and gives anonymous visitors no controls (scripted chroot)', async () => {
+    const chroot = new ScriptedChroot('bookworm-amd64');
+    const context = await newContext();
+    await context.addCookies(await admin.cookies());
+    const p = await context.newPage();
+    await chroot.install(p);
+    await p.goto('/builders');
+    const row = p.locator(`${tid('chroot-row')}[data-key="bookworm-amd64"]`);
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-status'), 'PREPARED');
+    assert.equal(await row.getAttribute('data-check'), 'UNCHECKED');
+    assert.equal(await row.getAttribute('data-phase'), 'updating');
+    assert.equal(await row.locator(tid('chroot-size')).textContent(), '312 MiB');
+    assert.equal(await row.locator(tid('chroot-backend')).textContent(), 'UNSHARE');
+    await row.locator(`${tid('chroot-refreshed')} time`).waitFor();
+    for (const action of ['prepare', 'check', 'activate', 'deactivate', 'remove']) {
+      await row.locator(tid(`config-action-${action}`)).waitFor();
+    }
+    // The busy chroot's output opens by itself and streams to its end.
+    await p.locator(`${tid('chroot-output-panel')}[data-key="bookworm-amd64"]`).waitFor();
+    await p.locator(`${tid('chroot-output')}[data-state="done"]`).waitFor();
+    assert.equal(await p.locator(tid('chroot-output-text')).textContent(), chroot.text);
+    assert.equal(await p.locator(tid('chroot-output-raw')).getAttribute('href'), '/logs/chroots/bookworm-amd64');
+    assert.deepEqual(chroot.subscribedAt, [0]);
+    await p.screenshot({ path: path.join(ARTIFACTS, 'builders-console-chroots.png'), fullPage: true });
+    await p.locator(tid('chroot-output-close')).click();
+    assert.equal(await p.locator(tid('chroot-output-panel')).count(), 0);
+    await row.locator(tid('chroot-output-button')).click();
+    await p.locator(`${tid('chroot-output')}[data-state="done"]`).waitFor();
+
+    const anonymous = await newContext();
+    const anon = await anonymous.newPage();
+    await chroot.install(anon);
+    await anon.goto('/builders');
+    await anon.locator(`${tid('chroot-row')}[data-key="bookworm-amd64"]`).waitFor();
+    await anon.locator(tid('builders-summary')).waitFor();
+    assert.equal(await anon.locator('[data-testid^="config-action-"]').count(), 0);
+    assert.equal(await anon.locator(tid('test-build-form')).count(), 0);
+  });
+
   it('shows the daemon’s precise error for a test build of a bogus .dsc, next to the input it names, and queues nothing', async () => {
     const input = { dsc: '/nonexistent/bogus_1.0-1.dsc', distribution: 'bookworm', architecture: 'amd64' };
     const api = await daemon.gql(
@@ -313,5 +353,100 @@ class ScriptedBuild {
     this.state = 'BUILT';
     send(at, at, true);
     ws.send(JSON.stringify({ id: subscription, type: 'complete' }));
+  }
+}
+
+/**
+ * A chroot the daemon does not have, busy updating: the builders page's chroot list answered by the
+ * route, its `chrootLog` by a script on the page's real WebSocket.
+ */
+class ScriptedChroot {
+  readonly text = '== updating bookworm-amd64 (UNSHARE)\n$ mmdebstrap --variant=buildd bookworm …\nI: done ✓\n';
+  readonly subscribedAt: number[] = [];
+
+  constructor(readonly key: string) {}
+
+  private object(): Record<string, unknown> {
+    const field = (name: string, type: string, value: unknown) => ({
+      __typename: 'ConfigField',
+      name,
+      type,
+      description: name,
+      options: null,
+      refKind: null,
+      readOnly: true,
+      value,
+    });
+    return {
+      __typename: 'ConfigObject',
+      kind: 'CHROOT',
+      key: this.key,
+      description: `${this.key} (unshare, 312 MiB, updating)`,
+      lifecycle: true,
+      status: 'PREPARED',
+      checkState: 'UNCHECKED',
+      checkedAt: null,
+      problem: null,
+      fields: [
+        field('source', 'REFERENCE', 'Debian:bookworm'),
+        field('architecture', 'STRING', 'amd64'),
+        field('backend', 'ENUM', 'UNSHARE'),
+        field('sizeBytes', 'INT', 312 * 2 ** 20),
+        field('refreshedAt', 'STRING', new Date(Date.now() - 3600_000).toISOString()),
+        field('phase', 'STRING', 'updating'),
+      ],
+    };
+  }
+
+  async install(page: Page): Promise<void> {
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postDataJSON() as { query?: string; variables?: { kind?: string } } | null;
+      if (body?.query?.includes('configObjects(kind:') && body.variables?.kind === 'CHROOT') {
+        return route.fulfill({ json: { data: { configObjects: [this.object()] } } });
+      }
+      return route.fallback();
+    });
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      const server = ws.connectToServer();
+      const mine = new Set<string>();
+      ws.onMessage((message) => {
+        const m = JSON.parse(String(message)) as {
+          id?: string;
+          type: string;
+          payload?: { query?: string; variables?: { key?: string; offset?: number } };
+        };
+        if (
+          m.type === 'subscribe' &&
+          m.payload?.query?.includes('chrootLog(') &&
+          m.payload.variables?.key === this.key
+        ) {
+          const offset = m.payload.variables.offset ?? 0;
+          this.subscribedAt.push(offset);
+          mine.add(m.id!);
+          const bytes = Buffer.from(this.text);
+          const half = bytes.indexOf(10) + 1;
+          const next = (from: number, to: number, done: boolean) =>
+            ws.send(
+              JSON.stringify({
+                id: m.id,
+                type: 'next',
+                payload: {
+                  data: { chrootLog: { offset: from, text: bytes.subarray(from, to).toString('utf8'), done } },
+                },
+              }),
+            );
+          next(0, half, false);
+          setTimeout(() => {
+            next(half, bytes.length, false);
+            next(bytes.length, bytes.length, true);
+            ws.send(JSON.stringify({ id: m.id, type: 'complete' }));
+          }, 200);
+          return;
+        }
+        if (m.type === 'complete' && m.id && mine.has(m.id)) return;
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
   }
 }
