@@ -104,7 +104,10 @@ export class TestDaemon {
   }
 
   /** Runs `debyard ARGS` against this daemon; as the local admin unless `token` says otherwise. */
-  async cli(args: string[], opts: { token?: string | null; input?: string } = {}): Promise<CliResult> {
+  async cli(
+    args: string[],
+    opts: { token?: string | null; input?: string; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
     const env: Record<string, string> = {
       DEBYARD_URL: this.httpUrl,
       DEBYARD_DATA_DIR: this.dataDir,
@@ -116,7 +119,7 @@ export class TestDaemon {
       reject: false,
       env,
       input: opts.input ?? '',
-      timeout: 30_000,
+      timeout: opts.timeoutMs ?? 30_000,
     });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth.service.js';
+import { BuildService } from '../build/build.service.js';
+import { cleanupAfterCrash, chrootLogPath, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
 import { openDatabase } from '../db/orm.js';
@@ -88,6 +90,27 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     const configService = new ConfigService(orm, events, lifecycle);
     const setup = new SetupService(orm, events, configService, { identity: config.identity });
 
+    const plan = { keys, loopbackHttpUrl: '' };
+    const builds = new BuildService({
+      orm,
+      events,
+      databaseUrl,
+      dataDir: config.dataDir,
+      builderName: `${config.identity}@${os.hostname()}`,
+      plan,
+      logger: logger.child({ component: 'builders' }),
+      cleanupAfterCrash: () => cleanupAfterCrash(config.dataDir, logger.child({ component: 'chroots' })),
+      schedules: [
+        {
+          name: 'refresh_chroots',
+          crontab: '17 4 * * *',
+          run: () => refreshActiveChroots(lifecycle, null),
+        },
+      ],
+    });
+    onStop('job queue', () => builds.close());
+    await builds.init();
+
     const urls = { http: '', ftp: '' };
     const ftpd = new Ftpd({
       host: config.ftp.host,
@@ -110,6 +133,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
           stop: () => ftpd.stop(),
         },
         recheckComponent(lifecycle, config.recheckIntervalMs, logger.child({ component: 'config' })),
+        builds.component(),
       ],
       orm,
       events,
@@ -124,13 +148,15 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       config: configService,
       keys,
       setup,
+      builds,
+      dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,
         identity: config.identity,
         httpUrl: urls.http,
         ftpUrl: urls.ftp || publicUrl('ftp', config.ftp) + '/',
         engineRunning: engine.isRunning,
-        load: 0, // no build slots until builders exist
+        load: builds.load,
         uptimeSeconds: (Date.now() - startedAt.getTime()) / 1000,
         startedAt,
       }),
@@ -142,10 +168,13 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       services,
       consoleDir: CONSOLE_DIR,
       repositoriesDir: path.join(config.dataDir, 'repositories'),
+      logs: { buildLog: (id) => builds.logPath(id), chrootLog: (key) => chrootLogPath(config.dataDir, key) },
       keys,
       logger: logger.child({ component: 'http' }),
     });
-    urls.http = publicUrl('http', await http.start());
+    const bound = await http.start();
+    urls.http = publicUrl('http', bound);
+    plan.loopbackHttpUrl = loopbackUrl(bound);
     onStop('http', () => http.stop());
     await engine.start(null);
     onStop('engine', () => engine.stop(null));
@@ -218,6 +247,13 @@ function publicUrl(scheme: 'http' | 'ftp', at: HostPort): string {
   const wildcard = at.host === '0.0.0.0' || at.host === '::';
   const host = wildcard ? os.hostname() : at.host.includes(':') ? `[${at.host}]` : at.host;
   return `${scheme}://${host}:${at.port}`;
+}
+
+/** How builds on this host reach the daemon's own repositories (schroot and unshare share the host network). */
+function loopbackUrl(at: HostPort): string {
+  const wildcard = at.host === '0.0.0.0' || at.host === '::';
+  const host = wildcard ? '127.0.0.1' : at.host.includes(':') ? `[${at.host}]` : at.host;
+  return `http://${host}:${at.port}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuthChecker } from 'type-graphql';
 import type { AuthService, Principal } from '../auth/auth.service.js';
 import { Role, roleIncludes } from '../auth/role.js';
+import type { BuildService } from '../build/build.service.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -20,6 +21,9 @@ export interface Services {
   config: ConfigService;
   keys: InstanceKeyStore;
   setup: SetupService;
+  builds: BuildService;
+  /** The daemon's data directory (logs, chroots). */
+  dataDir: string;
   status(): Status;
 }
 

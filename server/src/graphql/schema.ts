@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
+import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -11,7 +12,16 @@ import { authChecker } from './context.js';
 
 export function buildDebyardSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [StatusResolver, EventResolver, AuthResolver, ConfigResolver, ConsumerResolver, SetupResolver],
+    resolvers: [
+      StatusResolver,
+      EventResolver,
+      AuthResolver,
+      ConfigResolver,
+      ConsumerResolver,
+      SetupResolver,
+      BuildResolver,
+      BuildersResolver,
+    ],
     authChecker,
     validate: false,
     // Subscriptions read from the EventBus (replay + live), not from topics; type-graphql still wants a pubSub.

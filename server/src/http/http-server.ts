@@ -18,6 +18,7 @@ import type { HostPort } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { repositoryRouter } from '../repository/repository-static.js';
+import { logsRouter, type LogLocations } from './logs-router.js';
 
 export interface HttpServerOptions {
   listen: HostPort;
@@ -28,6 +29,8 @@ export interface HttpServerOptions {
   consoleDir: string;
   /** <data>/repositories: reprepro basedirs, served at /repositories/<identity>/{dists,pool}. */
   repositoriesDir: string;
+  /** Build and chroot logs, served at /logs. */
+  logs: LogLocations;
   keys: InstanceKeyStore;
   logger: Logger;
 }
@@ -105,6 +108,7 @@ export class HttpServer {
       expressMiddleware(this.apollo, { context: ({ req, res }) => this.httpContext(req, res) }),
     );
     this.app.use('/repositories', repositoryRouter(opts.repositoriesDir));
+    this.app.use('/logs', logsRouter(opts.logs));
     this.mountArchiveKey();
     this.mountConsole();
 

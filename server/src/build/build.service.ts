@@ -1,0 +1,545 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { run, runMigrations, type JobHelpers, type Logger as WorkerLogger, type Runner } from 'graphile-worker';
+import { Logger as GraphileLogger } from 'graphile-worker';
+import pg from 'pg';
+import pgConnectionString from 'pg-connection-string';
+import type { EngineComponent } from '../engine/engine.js';
+import { EventType } from '../events/event.entity.js';
+import type { EventService } from '../events/event.service.js';
+import { DomainError } from '../graphql/errors.js';
+import { DaemonConfig } from '../instance/daemon-config.entity.js';
+import type { Logger } from '../log.js';
+import { Build, BuildResult, BuildState, QaResult } from './build.entity.js';
+import { planBuild, type PlanContext } from './build-plan.js';
+import { fetchSource } from './dsc.js';
+import { runAutopkgtest, runLintian } from './qa.js';
+import { resultOf, sbuildArgs, startSbuild, type SbuildRun } from './sbuild.js';
+
+/** A build is re-queued after a crash at most this often, then it fails with the reason. */
+const MAX_ATTEMPTS = 3;
+const BUILD_TASK = 'build';
+const LOG_FILE = 'build.log';
+
+export interface BuildServiceOptions {
+  orm: MikroORM;
+  events: EventService;
+  databaseUrl: string;
+  dataDir: string;
+  /** Names this builder in builds and logs. */
+  builderName: string;
+  plan: Omit<PlanContext, 'slots' | 'dataDir'>;
+  logger: Logger;
+  /** Ends stale chroot sessions and temporary build directories of this instance. */
+  cleanupAfterCrash(): Promise<void>;
+  /** Extra scheduled tasks (e.g. the daily chroot refresh), by name, with their crontab lines. */
+  schedules?: { name: string; crontab: string; run(): Promise<void> }[];
+}
+
+interface Running {
+  run: SbuildRun | null;
+  cancelledBy: string | null;
+  /** The daemon is stopping: the build goes back to the queue. */
+  requeue: boolean;
+}
+
+export interface BuildFilter {
+  state?: BuildState | null;
+  result?: BuildResult | null;
+  source?: string | null;
+  distribution?: string | null;
+  architecture?: string | null;
+}
+
+export interface BuilderSample {
+  at: Date;
+  load: number;
+  queued: number;
+}
+
+/**
+ * The builder: builds are rows plus graphile-worker jobs queued in the same transaction, taken by a
+ * worker pool with one slot per `maxParallelBuilds`. Each build runs sbuild in `<data>/builds/<id>/`,
+ * then QA, and ends with a result and an event. Cancel, retry and crash recovery live here too.
+ */
+export class BuildService {
+  private readonly pool: pg.Pool;
+  private runner: Runner | null = null;
+  private slotCount = 1;
+  private readonly running = new Map<number, Running>();
+
+  constructor(private readonly opts: BuildServiceOptions) {
+    const c = pgConnectionString.parse(opts.databaseUrl);
+    this.pool = new pg.Pool({
+      host: c.host ?? undefined,
+      port: c.port ? Number(c.port) : undefined,
+      user: c.user || undefined,
+      password: c.password || undefined,
+      database: c.database ?? undefined,
+      max: 6,
+    });
+    this.pool.on('error', (err) => opts.logger.warn({ err }, 'job queue connection failed'));
+  }
+
+  get slots(): number {
+    return this.slotCount;
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  /** Busy slots / slots, never above 1. */
+  get load(): number {
+    return Math.min(1, this.running.size / Math.max(1, this.slotCount));
+  }
+
+  buildDir(id: number): string {
+    return path.join(this.opts.dataDir, 'builds', String(id));
+  }
+
+  logPath(id: number): string {
+    return path.join(this.buildDir(id), LOG_FILE);
+  }
+
+  /**
+   * Installs the queue's schema and recovers from a crash: jobs locked by a dead worker are unlocked,
+   * builds left BUILDING go back to the queue (or fail after MAX_ATTEMPTS), leftover sbuild processes,
+   * schroot sessions and temporary directories are removed. One daemon per database (the instance lock).
+   */
+  async init(): Promise<void> {
+    await runMigrations({ pgPool: this.pool, logger: this.workerLogger() });
+    await this.pool.query(
+      `select graphile_worker.force_unlock_workers(array(select distinct locked_by from graphile_worker._private_jobs where locked_by is not null))`,
+    );
+    const em = this.opts.orm.em.fork();
+    const stuck = await em.find(Build, { state: BuildState.BUILDING });
+    for (const build of stuck) await killLeftover(build.pid, this.opts.logger);
+    await this.opts
+      .cleanupAfterCrash()
+      .catch((err) => this.opts.logger.warn({ err }, 'cleaning up after a crash failed'));
+    for (const build of stuck)
+      await this.requeueOrFail(build.id, 'the daemon stopped during the build (restart or crash)');
+  }
+
+  /** The worker pool, as a part of the engine: stopping it ends running builds and puts them back in the queue. */
+  component(): EngineComponent {
+    return {
+      name: 'builders',
+      start: async () => {
+        const em = this.opts.orm.em.fork();
+        const daemon = await em.findOne(DaemonConfig, 1);
+        this.slotCount = Math.max(1, daemon?.maxParallelBuilds ?? 1);
+        const schedules = this.opts.schedules ?? [];
+        this.runner = await run({
+          pgPool: this.pool,
+          concurrency: this.slotCount,
+          noHandleSignals: true,
+          pollInterval: 2000,
+          logger: this.workerLogger(),
+          taskList: {
+            [BUILD_TASK]: (payload, helpers) => this.runJob(payload, helpers),
+            ...Object.fromEntries(schedules.map((s) => [s.name, () => s.run()])),
+          },
+          crontab: schedules.map((s) => `${s.crontab} ${s.name}`).join('\n'),
+        });
+      },
+      stop: async () => {
+        for (const r of this.running.values()) {
+          r.requeue = true;
+          r.run?.cancel();
+        }
+        await this.runner?.stop();
+        this.runner = null;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /**
+   * Queues a build of an administrator's .dsc (a URL or an absolute path on this host) for one
+   * distribution and architecture; it is built, never installed. The source is fetched and checked
+   * first: a bad .dsc is refused with nothing left behind.
+   */
+  async testBuild(dsc: string, distribution: string, architecture: string, by: string): Promise<Build> {
+    const em = this.opts.orm.em.fork();
+    const target = await planBuild(
+      em,
+      { ...this.opts.plan, dataDir: this.opts.dataDir, slots: this.slotCount },
+      distribution,
+      architecture,
+    );
+    const staging = path.join(this.opts.dataDir, 'builds', `.incoming-${randomBytes(6).toString('hex')}`);
+    const fetched = await fetchSource(dsc, staging);
+    try {
+      if (!target.archAll && fetched.architectures.every((a) => a === 'all'))
+        throw new DomainError(
+          'BAD_USER_INPUT',
+          `${fetched.source} ${fetched.version} is Architecture: all only, and ${target.distribution} builds arch-all packages on another architecture than ${architecture}`,
+          { field: 'architecture' },
+        );
+      return await em.transactional(async (tx) => {
+        const build = tx.create(Build, {
+          source: fetched.source,
+          version: fetched.version,
+          distribution: target.distribution,
+          architecture: target.architecture,
+          archAll: target.archAll,
+          chroot: target.chrootKey,
+          testBuild: true,
+          requestedBy: by,
+          spec: { ...target.spec, dsc: '' },
+        });
+        await tx.flush();
+        build.spec = { ...build.spec, dsc: path.join(this.buildDir(build.id), 'source', path.basename(fetched.dsc)) };
+        await fs.mkdir(this.buildDir(build.id), { recursive: true });
+        await fs.rename(staging, path.join(this.buildDir(build.id), 'source'));
+        await this.enqueue(tx, build, EventType.BUILD_QUEUED, `test build of ${describe(build)} queued by ${by}`);
+        return build;
+      });
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Cancels a queued build at once, or a running one by SIGTERM to sbuild (recorded as cancelled). */
+  async cancel(id: number, by: string): Promise<Build> {
+    const em = this.opts.orm.em.fork();
+    const build = await this.require(em, id);
+    if (build.state === BuildState.BUILT)
+      throw new DomainError('BUILD_STATE', `build ${id} has already ended (${build.result}); nothing to cancel`);
+    const running = this.running.get(id);
+    if (running) {
+      running.cancelledBy = by;
+      build.cancelRequestedBy = by;
+      await em.flush();
+      running.run?.cancel();
+      return build;
+    }
+    await em.transactional(async (tx) => {
+      const removed = await tx
+        .getConnection()
+        .execute<{ id: string }[]>(
+          `delete from graphile_worker._private_jobs where key = ? and locked_at is null returning id`,
+          [jobKey(id)],
+          'all',
+          tx.getTransactionContext(),
+        );
+      if (!removed.length && build.state === BuildState.BUILDING)
+        throw new DomainError('BUILD_STATE', `build ${id} runs on another builder; try again in a moment`);
+      build.cancelRequestedBy = by;
+      this.finish(build, BuildResult.CANCELLED, null, `cancelled by ${by} before it started`);
+      await this.opts.events.record(
+        tx,
+        EventType.BUILD_CANCELLED,
+        `${describe(build)} cancelled by ${by}`,
+        payload(build),
+      );
+    });
+    return build;
+  }
+
+  /** Queues a finished build again, from scratch (attempt + 1). */
+  async retry(id: number, by: string): Promise<Build> {
+    const em = this.opts.orm.em.fork();
+    const build = await this.require(em, id);
+    if (build.state !== BuildState.BUILT)
+      throw new DomainError(
+        'BUILD_STATE',
+        `build ${id} is ${build.state.toLowerCase()}; only a finished build can be retried`,
+      );
+    if (!(await fs.stat(build.spec.dsc).catch(() => null)))
+      throw new DomainError('BUILD_STATE', `the source of build ${id} is gone (${build.spec.dsc}); upload it again`);
+    await em.transactional(async (tx) => {
+      Object.assign(build, {
+        state: BuildState.QUEUED,
+        result: null,
+        failStage: null,
+        reason: null,
+        cancelRequestedBy: null,
+        queuedAt: new Date(),
+        startedAt: null,
+        finishedAt: null,
+        sbuildSeconds: null,
+        lintian: QaResult.NOT_RUN,
+        autopkgtest: QaResult.NOT_RUN,
+        attempt: build.attempt + 1,
+        requestedBy: by,
+      });
+      await this.enqueue(
+        tx,
+        build,
+        EventType.BUILD_QUEUED,
+        `${describe(build)} queued again by ${by} (attempt ${build.attempt})`,
+      );
+    });
+    return build;
+  }
+
+  async list(
+    em: EntityManager,
+    filter: BuildFilter,
+    first: number,
+    before?: number,
+  ): Promise<{ nodes: Build[]; totalCount: number }> {
+    const where: Record<string, unknown> = {};
+    for (const k of ['state', 'result', 'source', 'distribution', 'architecture'] as const)
+      if (filter[k] != null && filter[k] !== '') where[k] = filter[k];
+    const totalCount = await em.count(Build, where);
+    if (before !== undefined) where.id = { $lt: before };
+    const nodes = await em.find(Build, where, { orderBy: { id: 'desc' }, limit: first });
+    return { nodes, totalCount };
+  }
+
+  async queuedCount(em: EntityManager): Promise<number> {
+    return em.count(Build, { state: BuildState.QUEUED });
+  }
+
+  /** Load and queue length over the last `hours`, in 60 samples, from the builds' own times. */
+  async history(em: EntityManager, hours: number): Promise<BuilderSample[]> {
+    const rows = await em.getConnection().execute<{ at: Date; busy: string; queued: string }[]>(
+      `select t as at,
+              (select count(*) from build b where b.started_at <= t and coalesce(b.finished_at, 'infinity') > t) as busy,
+              (select count(*) from build b where b.queued_at <= t
+                  and coalesce(b.started_at, b.finished_at, 'infinity') > t) as queued
+         from generate_series(now() - make_interval(hours => ?), now(), make_interval(hours => ?) / 59) as t`,
+      [hours, hours],
+    );
+    return rows.map((r) => ({
+      at: new Date(r.at),
+      load: Math.min(1, Number(r.busy) / this.slotCount),
+      queued: Number(r.queued),
+    }));
+  }
+
+  private async require(em: EntityManager, id: number): Promise<Build> {
+    const build = await em.findOne(Build, id);
+    if (!build) throw new DomainError('NOT_FOUND', `there is no build ${id}`);
+    return build;
+  }
+
+  /** Adds the job in the caller's transaction, so the build and its job exist together or not at all. */
+  private async enqueue(tx: EntityManager, build: Build, type: EventType, summary: string): Promise<void> {
+    await tx.flush();
+    await tx
+      .getConnection()
+      .execute(
+        `select graphile_worker.add_job(?, json_build_object('id', ?::int), job_key => ?, max_attempts => ?)`,
+        [BUILD_TASK, build.id, jobKey(build.id), MAX_ATTEMPTS + 2],
+        'all',
+        tx.getTransactionContext(),
+      );
+    await this.opts.events.record(tx, type, summary, payload(build));
+  }
+
+  private async runJob(raw: unknown, helpers: JobHelpers): Promise<void> {
+    const id = Number((raw as { id?: unknown }).id);
+    const slot: Running = { run: null, cancelledBy: null, requeue: false };
+    const em = this.opts.orm.em.fork();
+    const build = await em.findOne(Build, id);
+    if (!build || build.state === BuildState.BUILT) return; // cancelled or finished meanwhile: nothing to do
+    this.running.set(id, slot);
+    const onAbort = () => {
+      slot.requeue = true;
+      slot.run?.cancel();
+    };
+    helpers.abortSignal.addEventListener('abort', onAbort);
+    try {
+      await this.build(em, build, slot);
+    } catch (err) {
+      if (slot.requeue) throw err; // the worker is shutting down: graphile-worker keeps the job for later
+      this.opts.logger.error({ err, build: id }, 'build failed in the daemon');
+      await em.transactional(async (tx) => {
+        this.finish(
+          build,
+          BuildResult.ERROR,
+          'daemon',
+          `the daemon could not run the build: ${(err as Error).message}`,
+        );
+        await this.opts.events.record(tx, EventType.BUILD_FINISHED, `${describe(build)}: error`, payload(build));
+      });
+    } finally {
+      helpers.abortSignal.removeEventListener('abort', onAbort);
+      this.running.delete(id);
+    }
+  }
+
+  private async build(em: EntityManager, build: Build, slot: Running): Promise<void> {
+    const dir = this.buildDir(build.id);
+    const out = path.join(dir, 'out');
+    await fs.rm(out, { recursive: true, force: true });
+    await fs.mkdir(out, { recursive: true });
+    const log = this.logPath(build.id);
+    await fs.writeFile(
+      log,
+      `debyard: building ${build.source} ${build.version} for ${build.distribution} on ${build.architecture}` +
+        `${build.archAll ? ' (with arch-all)' : ''} in ${build.chroot}, attempt ${build.attempt}, on ${this.opts.builderName}\n` +
+        `debyard: sbuild ${sbuildArgs(build.spec).map(shellQuote).join(' ')}\n`,
+    );
+    await em.transactional(async (tx) => {
+      build.state = BuildState.BUILDING;
+      build.startedAt = new Date();
+      build.builder = this.opts.builderName;
+      await this.opts.events.record(tx, EventType.BUILD_STARTED, `building ${describe(build)}`, payload(build));
+    });
+
+    const sbuild = startSbuild(build.spec, { workDir: out, logFile: log });
+    slot.run = sbuild;
+    build.pid = sbuild.pid;
+    await em.flush();
+    await em.refresh(build);
+    if (build.cancelRequestedBy && !slot.cancelledBy) {
+      slot.cancelledBy = build.cancelRequestedBy;
+      sbuild.cancel();
+    }
+    const outcome = await sbuild.result;
+    build.pid = null;
+    if (slot.requeue && !slot.cancelledBy) {
+      await this.requeueOrFail(build.id, 'the daemon is stopping', em);
+      throw new Error('the daemon is stopping: the build goes back to the queue');
+    }
+    const mapped = resultOf(outcome, slot.cancelledBy !== null);
+    let { result, failStage, reason } = mapped;
+    build.sbuildSeconds = outcome.seconds;
+    if (result === BuildResult.SUCCESSFUL && outcome.changesFile) {
+      const lintian = await runLintian(
+        outcome.changesFile,
+        build.spec.lintianMode,
+        build.spec.lintianExtraOptions,
+        log,
+      );
+      build.lintian = lintian.result;
+      const autopkgtest = await runAutopkgtest(build.spec, out, outcome.changesFile, log);
+      build.autopkgtest = autopkgtest.result;
+      if (lintian.failed)
+        [result, failStage, reason] = [
+          BuildResult.FAILED,
+          'lintian',
+          `lintian: ${lintian.result.toLowerCase()} (mode ${build.spec.lintianMode.toLowerCase()})`,
+        ];
+      else if (autopkgtest.failed)
+        [result, failStage, reason] = [
+          BuildResult.FAILED,
+          'autopkgtest',
+          `autopkgtest: ${autopkgtest.result.toLowerCase()} (mode ${build.spec.autopkgtestMode.toLowerCase()})`,
+        ];
+    }
+    if (slot.cancelledBy) reason = `cancelled by ${slot.cancelledBy} while building`;
+    await fs.appendFile(log, `\ndebyard: ${result}${failStage ? ` (${failStage})` : ''}: ${reason}\n`);
+    await em.transactional(async (tx) => {
+      this.finish(build, result, failStage, reason);
+      const type = result === BuildResult.CANCELLED ? EventType.BUILD_CANCELLED : EventType.BUILD_FINISHED;
+      await this.opts.events.record(
+        tx,
+        type,
+        `${describe(build)}: ${result.toLowerCase().replace('_', ' ')}`,
+        payload(build),
+      );
+    });
+  }
+
+  private finish(build: Build, result: BuildResult, failStage: string | null, reason: string): void {
+    build.state = BuildState.BUILT;
+    build.result = result;
+    build.failStage = failStage;
+    build.reason = reason;
+    build.finishedAt = new Date();
+    build.pid = null;
+  }
+
+  private async requeueOrFail(id: number, why: string, em = this.opts.orm.em.fork()): Promise<void> {
+    await em.transactional(async (tx) => {
+      const build = await tx.findOneOrFail(Build, id);
+      if (build.attempt >= MAX_ATTEMPTS) {
+        this.finish(build, BuildResult.ERROR, 'daemon', `${why}; given up after ${build.attempt} attempts`);
+        await tx
+          .getConnection()
+          .execute(
+            `delete from graphile_worker._private_jobs where key = ?`,
+            [jobKey(id)],
+            'all',
+            tx.getTransactionContext(),
+          );
+        await this.opts.events.record(
+          tx,
+          EventType.BUILD_FINISHED,
+          `${describe(build)}: error (${why})`,
+          payload(build),
+        );
+        return;
+      }
+      Object.assign(build, {
+        state: BuildState.QUEUED,
+        startedAt: null,
+        pid: null,
+        builder: null,
+        attempt: build.attempt + 1,
+      });
+      await this.opts.events.record(tx, EventType.BUILD_REQUEUED, `${describe(build)} queued again: ${why}`, {
+        ...payload(build),
+        reason: why,
+      });
+    });
+  }
+
+  private workerLogger(): WorkerLogger {
+    const log = this.opts.logger.child({ component: 'jobs' });
+    return new GraphileLogger(() => (level, message, meta) => {
+      const fn = level === 'error' ? log.error : level === 'warning' ? log.warn : log.debug;
+      fn.call(log, meta ?? {}, message);
+    });
+  }
+}
+
+/** A word as a POSIX shell reads it back, so the logged command can be pasted (and parsed by bench/). */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function jobKey(id: number): string {
+  return `build:${id}`;
+}
+
+function describe(build: Build): string {
+  return `${build.source} ${build.version} (${build.distribution}, ${build.architecture}) #${build.id}`;
+}
+
+function payload(build: Build): Record<string, unknown> {
+  return {
+    build: build.id,
+    source: build.source,
+    version: build.version,
+    distribution: build.distribution,
+    architecture: build.architecture,
+    state: build.state,
+    result: build.result,
+    testBuild: build.testBuild,
+  };
+}
+
+/** Ends an sbuild process group left by a crashed daemon (if setpriv's parent-death signal did not). */
+async function killLeftover(pid: number | null, logger: Logger): Promise<void> {
+  if (!pid) return;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('sbuild')) return;
+  logger.warn({ pid }, 'ending an sbuild left by the previous daemon');
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!(await fs.stat(`/proc/${pid}`).catch(() => null))) return;
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
+}
