@@ -155,6 +155,8 @@ describe('builders console: a real browser against the real daemon', { timeout: 
     );
     const expected = (api.errors as GraphQLError[] | undefined)?.[0];
     assert.ok(expected, `the daemon refuses the test build: ${JSON.stringify(api)}`);
+    // A domain error (this daemon has no distributions yet), not a document the schema refuses.
+    assert.equal(expected.extensions?.code, 'UNKNOWN_DISTRIBUTION', expected.message);
 
     const outcome = await submitTestBuild(page, daemon.httpUrl, input);
     assert.ok('error' in outcome, `no error shown: ${JSON.stringify(outcome)}`);
