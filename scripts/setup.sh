@@ -187,6 +187,65 @@ ensure_user() {
 	fi
 }
 
+# --- the root helper for schroot chroots ----------------------------------------------------------
+
+HELPER_SOURCE=$REPO/scripts/debyard-chroot-helper
+HELPER_PATH=/usr/local/libexec/debyard/chroot-helper
+SUDOERS_PATH=/etc/sudoers.d/debyard
+PROFILE_DIR=/etc/schroot/debyard
+
+# The daemon user creates, updates and removes schroot chroots through one root-owned helper that it may
+# run with sudo; sessions use a schroot profile without the /build bind mount, so parallel builds each
+# build inside their own overlay (reference/debian-toolchain.md §2.6).
+ensure_chroot_helper() {
+	local sudoers_line="$SERVICE_USER ALL=(root) NOPASSWD: $HELPER_PATH *"
+	local want_sudoers
+	want_sudoers=$(printf '# Written by debyard'"'"'s scripts/setup.sh: the daemon manages its schroot chroots.\n%s' "$sudoers_line")
+	local -a problems=()
+	[[ -f $HELPER_PATH && ! -L $HELPER_PATH && $(stat -c '%u %a' "$HELPER_PATH") == "0 755" ]] &&
+		cmp -s "$HELPER_SOURCE" "$HELPER_PATH" || problems+=("$HELPER_PATH")
+	[[ -f $SUDOERS_PATH && $(stat -c '%u %a' "$SUDOERS_PATH") == "0 440" && $(<"$SUDOERS_PATH") == "$want_sudoers" ]] ||
+		problems+=("$SUDOERS_PATH")
+	[[ -f $PROFILE_DIR/fstab ]] && ! grep -q '/build' "$PROFILE_DIR/fstab" || problems+=("$PROFILE_DIR")
+	((${#problems[@]} == 0)) && return
+	if ! is_root; then
+		echo "setup: note: missing or outdated: ${problems[*]} (schroot chroots need them): $as_root_hint" >&2
+		return
+	fi
+
+	install -d -o root -g root -m 0755 "${HELPER_PATH%/*}"
+	if ! cmp -s "$HELPER_SOURCE" "$HELPER_PATH" 2>/dev/null || [[ -L $HELPER_PATH ]]; then
+		install -o root -g root -m 0755 "$HELPER_SOURCE" "$HELPER_PATH.new"
+		mv -f "$HELPER_PATH.new" "$HELPER_PATH"
+		say "installed the chroot helper $HELPER_PATH"
+	fi
+	chown root:root "$HELPER_PATH"
+	chmod 0755 "$HELPER_PATH"
+
+	if [[ ! -f $SUDOERS_PATH || $(<"$SUDOERS_PATH") != "$want_sudoers" || $(stat -c '%u %a' "$SUDOERS_PATH") != "0 440" ]]; then
+		local tmp
+		tmp=$(mktemp /etc/sudoers.d/.debyard.XXXXXX)
+		printf '%s\n' "$want_sudoers" >"$tmp"
+		chmod 0440 "$tmp"
+		visudo -cqf "$tmp" >/dev/null || {
+			rm -f "$tmp"
+			die "the sudo rule for the chroot helper does not validate (visudo -cf)"
+		}
+		mv -f "$tmp" "$SUDOERS_PATH"
+		say "allowed $SERVICE_USER to run the chroot helper through sudo ($SUDOERS_PATH)"
+	fi
+
+	if [[ ! -f $PROFILE_DIR/fstab ]] || grep -q '/build' "$PROFILE_DIR/fstab"; then
+		[[ -d /etc/schroot/sbuild ]] || die "/etc/schroot/sbuild is missing (is schroot installed?)"
+		rm -rf "$PROFILE_DIR.new"
+		cp -a /etc/schroot/sbuild "$PROFILE_DIR.new"
+		sed -i '\|/build|d' "$PROFILE_DIR.new/fstab"
+		rm -rf "$PROFILE_DIR"
+		mv "$PROFILE_DIR.new" "$PROFILE_DIR"
+		say "created the schroot profile $PROFILE_DIR (sbuild's, without the /build bind mount)"
+	fi
+}
+
 # --- Node.js and npm ---------------------------------------------------------------------------
 
 check_node() {
@@ -316,6 +375,7 @@ ensure_command() {
 
 ensure_packages
 ensure_user
+ensure_chroot_helper
 [[ $mode == system ]] && exit 0
 
 check_node
