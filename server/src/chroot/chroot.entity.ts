@@ -1,4 +1,14 @@
-import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/postgresql';
+import {
+  BigIntType,
+  Entity,
+  Enum,
+  ManyToOne,
+  OptionalProps,
+  PrimaryKey,
+  Property,
+  Unique,
+  type Rel,
+} from '@mikro-orm/postgresql';
 import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Source } from '../archive/source.entity.js';
 import { Configurable } from '../lifecycle/lifecycle.js';
@@ -49,7 +59,7 @@ export class Chroot extends Configurable {
   backend: ChrootBackend = ChrootBackend.SCHROOT;
 
   @Field(() => Float, { nullable: true, description: 'Disk use after the last prepare or check' })
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: new BigIntType('number'), nullable: true })
   sizeBytes: number | null = null;
 
   @Field(() => Date, { nullable: true, description: 'When the last create or update finished' })
