@@ -14,6 +14,7 @@ export enum ConfigKind {
   LAYOUT = 'LAYOUT',
   REPOSITORY = 'REPOSITORY',
   UPLOADER = 'UPLOADER',
+  CHROOT = 'CHROOT',
 }
 registerEnumType(ConfigKind, { name: 'ConfigKind', description: 'A kind of configuration object' });
 

@@ -1,6 +1,7 @@
 import { aptKeyKind } from '../archive/apt-key.kind.js';
 import { archiveKind } from '../archive/archive.kind.js';
 import { sourceKind } from '../archive/source.kind.js';
+import { chrootKind } from '../chroot/chroot.kind.js';
 import { distributionKind } from '../distribution/distribution.kind.js';
 import { daemonConfigKind } from '../instance/daemon-config.kind.js';
 import { layoutKind } from '../layout/layout.kind.js';
@@ -18,4 +19,5 @@ export const configKinds = [
   distributionKind,
   repositoryKind,
   uploaderKind,
+  chrootKind,
 ] as unknown as KindHandler[];
