@@ -139,7 +139,11 @@ export interface SetupInput {
   identity?: string | null;
   emailAddress?: string | null;
   repositories?: SetupRepositoryInput[] | null;
+  chroots?: boolean | null;
+  chrootBackend?: ChrootBackend | null;
 }
+
+export type ChrootBackend = 'SCHROOT' | 'UNSHARE';
 
 export interface SetupEntry {
   kind: ConfigKind;

@@ -2,7 +2,7 @@ import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import { client } from '../api/client';
 import { SetupMutation } from '../api/configDocuments';
 import { toApiError, type ApiError } from '../api/errors';
-import type { DaemonEvent, SetupEntry, SetupInput, SetupReport } from '../api/types';
+import type { ChrootBackend, DaemonEvent, SetupEntry, SetupInput, SetupReport } from '../api/types';
 import { useLiveEvents } from './useLiveEvents';
 
 /** The codenames setup knows per origin (the daemon's setup data); others can be typed in. */
@@ -25,6 +25,9 @@ export interface SetupDraft {
   architectures: string;
   mirror: string;
   repositories: SetupRepositoryDraft[];
+  /** Also one build chroot per codename and architecture. */
+  chroots: boolean;
+  chrootBackend: ChrootBackend;
 }
 
 const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
@@ -40,6 +43,8 @@ export function toSetupInput(draft: SetupDraft): SetupInput {
     repositories: draft.repositories
       .filter((r) => r.identity.trim())
       .map((r) => ({ identity: r.identity.trim(), layout: r.layout })),
+    chroots: draft.chroots,
+    chrootBackend: draft.chroots ? draft.chrootBackend : null,
   };
 }
 
@@ -63,6 +68,8 @@ export function useSetup() {
     architectures: 'amd64',
     mirror: '',
     repositories: [{ identity: 'test', layout: 'Default' }],
+    chroots: false,
+    chrootBackend: 'SCHROOT',
   });
   const preview = shallowRef<SetupReport | null>(null);
   const result = shallowRef<SetupReport | null>(null);

@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, Field, InputType, Mutation, ObjectType, Resolver, registerEnumType } from 'type-graphql';
 import { Role } from '../auth/role.js';
+import { ChrootBackend } from '../chroot/chroot.entity.js';
 import { type Context, currentUser } from '../graphql/context.js';
 import { ConfigKind } from '../lifecycle/config-kind.js';
 import { FieldChangeInfo } from '../lifecycle/config.resolver.js';
@@ -45,6 +46,15 @@ class SetupInput {
 
   @Field(() => [SetupRepositoryInput], { nullable: true, description: 'Default: one repository "test"' })
   repositories?: SetupRepositoryInput[] | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Also one build chroot per codename and architecture (takes about a minute each)',
+  })
+  chroots?: boolean | null;
+
+  @Field(() => ChrootBackend, { nullable: true, description: 'How the chroots are kept; default SCHROOT' })
+  chrootBackend?: ChrootBackend | null;
 }
 
 @ObjectType()

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { execa } from 'execa';
 import { checkSource, type SourceCheck } from '../archive/release-check.js';
+import { ChrootBackend } from '../chroot/chroot.entity.js';
 import { DEBIAN_SETUP, findCodenameSetup, type ExtraSourceSetup, type OriginSetup } from '../archive/setup-data.js';
 import { sortComponents } from '../distribution/distribution.kind.js';
 import { EventType } from '../events/event.entity.js';
@@ -30,6 +31,10 @@ export interface SetupInput {
   identity?: string | null;
   emailAddress?: string | null;
   repositories?: SetupRepositoryInput[] | null;
+  /** One build chroot per codename and architecture, prepared with the rest. */
+  chroots?: boolean | null;
+  /** Default SCHROOT. */
+  chrootBackend?: ChrootBackend | null;
 }
 
 export enum SetupState {
@@ -306,6 +311,15 @@ export class SetupService {
           allowUnauthenticatedUploads: r.identity === 'test',
         },
       });
+    // Last: a chroot takes a minute to make, and everything else is usable without it.
+    if (input.chroots)
+      for (const c of codenames)
+        for (const a of architectures)
+          desired.push({
+            kind: ConfigKind.CHROOT,
+            key: `${c}-${a}`,
+            values: { source: `${origin}:${c}`, backend: input.chrootBackend ?? ChrootBackend.SCHROOT },
+          });
     return desired;
   }
 
