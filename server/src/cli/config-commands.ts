@@ -2,11 +2,22 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type ApiClient, CliError, EXIT } from './api-client.js';
+import { addChrootCommands } from './chroot-commands.js';
 import { formatEvent, print, table, type EventRow } from './output.js';
 
 export type ClientFactory = (cmd: Command) => { api: ApiClient; json: boolean };
 
-const KINDS = ['daemon', 'archive', 'apt-key', 'source', 'distribution', 'layout', 'repository', 'uploader'] as const;
+const KINDS = [
+  'daemon',
+  'archive',
+  'apt-key',
+  'source',
+  'distribution',
+  'layout',
+  'repository',
+  'uploader',
+  'chroot',
+] as const;
 const ACTIONS = ['prepare', 'check', 'activate', 'deactivate', 'remove', 'pca'] as const;
 const OBJECT_FIELDS =
   'kind key description lifecycle status checkState checkedAt problem fields { name type value readOnly description }';
@@ -92,6 +103,12 @@ export function addConfigCommands(program: Command, client: ClientFactory): void
     .option('--repository <specs...>', 'repositories as IDENTITY[:LAYOUT], default test')
     .option('--identity <identity>', 'this instance’s identity')
     .option('--email <address>', 'the instance key’s e-mail address')
+    .option('--chroots', 'also make one build chroot per codename and architecture (about a minute each)')
+    .addOption(
+      new Option('--chroot-backend <backend>', 'how chroots are kept (with --chroots)')
+        .choices(['schroot', 'unshare'])
+        .default('schroot'),
+    )
     .option('--apply', 'carry it out (prepare, check and activate everything)')
     .action(async (opts: Record<string, string | string[] | boolean | undefined>, cmd: Command) => {
       const { api, json } = client(cmd);
@@ -112,6 +129,8 @@ export function addConfigCommands(program: Command, client: ClientFactory): void
             const [identity, layout] = spec.split(':');
             return { identity, layout: layout ?? null };
           }) ?? null,
+        chroots: Boolean(opts.chroots),
+        chrootBackend: String(opts.chrootBackend ?? 'schroot').toUpperCase(),
       };
       const apply = Boolean(opts.apply);
       const query = `mutation($input: SetupInput!, $apply: Boolean!) { setup(input: $input, apply: $apply) {
@@ -132,8 +151,12 @@ export function addConfigCommands(program: Command, client: ClientFactory): void
     });
 
   const config = program.command('config').description('see and change the configuration');
-  for (const kind of KINDS) {
-    const k = config.command(kind).description(`${kind.replace('-', ' ')} objects`);
+  // `debyard chroot …` is `debyard config chroot …`, its actions showing the chroot's log as they run.
+  const chroot = addChrootCommands(program, client);
+  for (const entry of [...KINDS, 'chroot alias' as const]) {
+    const kind = entry === 'chroot alias' ? 'chroot' : entry;
+    const k =
+      entry === 'chroot alias' ? chroot.command : config.command(kind).description(`${kind.replace('-', ' ')} objects`);
     k.command('list')
       .description(`list ${kind} objects`)
       .action(async (_o, cmd: Command) => {
@@ -194,10 +217,12 @@ export function addConfigCommands(program: Command, client: ClientFactory): void
         .description(action === 'pca' ? 'prepare, check and activate (dependencies first)' : `${action} a ${kind}`)
         .action(async (key: string, _o, cmd: Command) => {
           const { api, json } = client(cmd);
-          const { configAction } = await api.request<{ configAction: ConfigObjectRow }>(
-            `mutation($k: ConfigKind!, $key: String!, $a: LifecycleAction!) { configAction(kind: $k, key: $key, action: $a) { ${OBJECT_FIELDS} } }`,
-            { k: kindEnum(kind), key, a: action.toUpperCase() },
-          );
+          const act = () =>
+            api.request<{ configAction: ConfigObjectRow }>(
+              `mutation($k: ConfigKind!, $key: String!, $a: LifecycleAction!) { configAction(kind: $k, key: $key, action: $a) { ${OBJECT_FIELDS} } }`,
+              { k: kindEnum(kind), key, a: action.toUpperCase() },
+            );
+          const { configAction } = await (kind === 'chroot' && !json ? chroot.followDuring(api, key, act) : act());
           print(json, configAction, () => `${kind} ${configAction.key}: ${describeState(configAction)}`);
         });
   }
