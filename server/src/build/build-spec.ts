@@ -14,6 +14,8 @@ export interface ChrootRef {
   backend: ChrootBackend;
   /** schroot chroot name (SCHROOT) or the absolute tarball path (UNSHARE). */
   name: string;
+  /** UNSHARE: where sbuild unpacks the tarball, e.g. /dev/shm/tmp.sbuild.debyard-default.XXXXXXXXXX. */
+  tmpdirTemplate?: string;
 }
 
 /**

@@ -388,6 +388,18 @@ export class BuildService {
       await this.opts.events.record(tx, EventType.BUILD_STARTED, `building ${describe(build)}`, payload(build));
     });
 
+    await this.waitForChroot(em, build, slot, log);
+    if (slot.requeue) {
+      await this.requeueOrFail(build.id, 'the daemon is stopping', em);
+      throw new Error('the daemon is stopping: the build goes back to the queue');
+    }
+    if (slot.cancelledBy) {
+      await em.transactional(async (tx) => {
+        this.finish(build, BuildResult.CANCELLED, null, `cancelled by ${slot.cancelledBy} before sbuild started`);
+        await this.opts.events.record(tx, EventType.BUILD_CANCELLED, `${describe(build)}: cancelled`, payload(build));
+      });
+      return;
+    }
     const sbuild = startSbuild(build.spec, { workDir: out, logFile: log });
     slot.run = sbuild;
     build.pid = sbuild.pid;
@@ -441,6 +453,22 @@ export class BuildService {
         payload(build),
       );
     });
+  }
+
+  /** A chroot being created or updated is not built in (its base changes under the overlay): wait for it. */
+  private async waitForChroot(em: EntityManager, build: Build, slot: Running, log: string): Promise<void> {
+    for (let waited = 0; !slot.requeue && !slot.cancelledBy; waited++) {
+      const [row] = await em
+        .getConnection()
+        .execute<{ phase: string | null }[]>(
+          `select c.phase from chroot c join source s on s.id = c.source_id where s.codename || '-' || c.architecture = ?`,
+          [build.chroot],
+        );
+      if (!row?.phase) return;
+      if (waited === 0)
+        await fs.appendFile(log, `debyard: waiting until the chroot ${build.chroot} is no longer ${row.phase}\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 
   private finish(build: Build, result: BuildResult, failStage: string | null, reason: string): void {

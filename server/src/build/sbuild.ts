@@ -66,13 +66,16 @@ export function sbuildEnv(spec: BuildSpec): Record<string, string> {
   return env;
 }
 
-/** The Perl config unshare mode needs: unpack on tmpfs, and never build a tarball behind our back. */
-export const UNSHARE_SBUILD_CONFIG = [
-  "$unshare_tmpdir_template = '/dev/shm/tmp.sbuild.XXXXXXXXXX';",
-  '$unshare_mmdebstrap_auto_create = 0;',
-  '1;',
-  '',
-].join('\n');
+/**
+ * The Perl config unshare mode needs: unpack on tmpfs (in directories named after the instance, so
+ * crash clean-up finds its own), and never build a tarball behind our back.
+ */
+export function unshareSbuildConfig(tmpdirTemplate = '/dev/shm/tmp.sbuild.XXXXXXXXXX'): string {
+  if (!/^\/[\w./-]+XXXXXX$/.test(tmpdirTemplate)) throw new Error(`bad tmpdir template "${tmpdirTemplate}"`);
+  return [`$unshare_tmpdir_template = '${tmpdirTemplate}';`, '$unshare_mmdebstrap_auto_create = 0;', '1;', ''].join(
+    '\n',
+  );
+}
 
 function absoluteTarball(name: string): string {
   // sbuild treats a --chroot without a slash as a name to look up (and maybe auto-create).
@@ -123,7 +126,7 @@ export function startSbuild(spec: BuildSpec, opts: SbuildRunOptions): SbuildRun 
   if (spec.chroot.backend === ChrootBackend.UNSHARE) {
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'debyard-sbuild-'));
     env.SBUILD_CONFIG = path.join(configDir, 'unshare.conf');
-    fs.writeFileSync(env.SBUILD_CONFIG, UNSHARE_SBUILD_CONFIG);
+    fs.writeFileSync(env.SBUILD_CONFIG, unshareSbuildConfig(spec.chroot.tmpdirTemplate));
   }
 
   const log = fs.openSync(opts.logFile, 'a');

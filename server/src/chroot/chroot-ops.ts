@@ -81,7 +81,11 @@ export function sbuildTmpdirTemplate(dataDir: string): string {
 export function chrootRef(chroot: Chroot, dataDir: string): ChrootRef {
   return chroot.backend === ChrootBackend.SCHROOT
     ? { backend: ChrootBackend.SCHROOT, name: schrootName(dataDir, chroot.key) }
-    : { backend: ChrootBackend.UNSHARE, name: chrootTarballPath(dataDir, chroot.key) };
+    : {
+        backend: ChrootBackend.UNSHARE,
+        name: chrootTarballPath(dataDir, chroot.key),
+        tmpdirTemplate: sbuildTmpdirTemplate(dataDir),
+      };
 }
 
 /** A binary OpenPGP keyring (concatenated transferable public keys) of the source's apt keys. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth.service.js';
 import { BuildService } from '../build/build.service.js';
-import { cleanupAfterCrash, chrootLogPath, refreshActiveChroots } from '../chroot/chroot-ops.js';
+import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
 import { openDatabase } from '../db/orm.js';
@@ -109,6 +109,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       ],
     });
     onStop('job queue', () => builds.close());
+    await clearChrootPhases(orm.em.fork());
     await builds.init();
 
     const urls = { http: '', ftp: '' };
