@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { MAIN, REPO, TestDaemon, type CliResult } from '../support/daemon.js';
+import { buildSourcePackage } from '../support/packages.js';
 
 const HELPER = '/usr/local/libexec/debyard/chroot-helper';
 const CONF_DIR = '/etc/schroot/chroot.d';
@@ -231,6 +232,26 @@ describe('chroots: setup --chroots, a build can enter it, check, crash clean-up,
       (await fs.readdir(path.join(daemon.dataDir, 'chroots'))).filter((f) => f.startsWith('.')),
       [],
       'no temporary files',
+    );
+
+    // sbuild's unshare mode builds in it, rootless, unpacked on /dev/shm under this instance's name.
+    const sources = await fs.mkdtemp(path.join(path.dirname(daemon.dataDir), 'sources-'));
+    await fs.chmod(sources, 0o755);
+    const dsc = await buildSourcePackage('hello-c', sources);
+    const built = await cli(
+      daemon,
+      ['test-build', dsc, '-d', 'bookworm', '-a', 'amd64', '--follow', '--json'],
+      600_000,
+    );
+    assert.equal(built.exitCode, 0, built.stdout + built.stderr);
+    const ended = JSON.parse(built.stdout) as { result: string; logUrl: string };
+    assert.equal(ended.result, 'SUCCESSFUL');
+    const log = await (await fetch(`${daemon.httpUrl}${ended.logUrl}`)).text();
+    assert.match(log, /--chroot-mode=unshare/);
+    assert.deepEqual(
+      (await fs.readdir('/dev/shm')).filter((f) => f.startsWith('tmp.sbuild.debyard-')),
+      [],
+      'sbuild cleaned up its unpacked chroot',
     );
 
     const removed = await cli(daemon, ['chroot', 'remove', 'bookworm-amd64']);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -178,7 +179,7 @@ async function writeIfChanged(file: string, content: string): Promise<void> {
   const current = await fs.readFile(file, 'utf8').catch(() => null);
   if (current === content) return;
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.writeFile(tmp, content, { mode: 0o644 });
   await fs.rename(tmp, file);
 }
