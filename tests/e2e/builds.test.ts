@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -336,9 +338,37 @@ describe('builds in a real chroot', { concurrency: false }, () => {
         assert.match(cli.stderr, /debyard: /);
       }
       const afterCount = await gql<{ builds: { totalCount: number } }>('{ builds { totalCount } }');
-      assert.equal(afterCount.builds.totalCount, before.builds.totalCount);
+      assert.equal(afterCount.builds.totalCount, before.builds.totalCount, 'no refused build was queued');
       const leftovers = (await fs.readdir(path.join(daemon.dataDir, 'builds'))).filter((f) => f.startsWith('.'));
       assert.deepEqual(leftovers, []);
+      // A .dsc by URL: fetched with its files and checked the same way.
+      const server = http.createServer((req, res) => {
+        const file = path.join(sources, path.basename(decodeURIComponent(req.url ?? '')));
+        fs.readFile(file).then(
+          (body) => res.end(body),
+          () => res.writeHead(404).end(),
+        );
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const gone = await daemon.gql(
+          'mutation($f: String!) { testBuild(dsc: $f, distribution: "bookworm", architecture: "amd64") { id } }',
+          { f: `${base}/nothing_1.0.dsc` },
+          token,
+        );
+        assert.equal(gone.errors?.[0]?.extensions?.code, 'DSC_NOT_FOUND', JSON.stringify(gone.errors));
+        const byUrl = await gql<{ testBuild: BuildRow }>(
+          `mutation($f: String!) { testBuild(dsc: $f, distribution: "bookworm", architecture: "amd64") { ${FIELDS} } }`,
+          { f: `${base}/${path.basename(dsc['hello-all']!)}` },
+        );
+        assert.equal(byUrl.testBuild.source, 'hello-all');
+        assert.equal(byUrl.testBuild.archAll, true);
+        await gql('mutation($id: ID!) { cancelBuild(id: $id) { id } }', { id: byUrl.testBuild.id });
+        assert.equal((await ended(byUrl.testBuild.id, 10_000)).result, 'CANCELLED');
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
       // Only admins may test-build.
       const anon = await daemon.gql(
         'mutation { testBuild(dsc: "/x.dsc", distribution: "bookworm", architecture: "amd64") { id } }',
