@@ -150,8 +150,10 @@ async function resolveDistribution(em: EntityManager, name: string): Promise<Res
           { field: 'distribution' },
         );
       const suites = [option.suite.name];
-      for (let next = option.migratesTo; next && !suites.includes(next);)
-        (suites.push(next), (next = options.find((o) => o.suite.name === next)?.migratesTo ?? null));
+      for (let next = option.migratesTo; next && !suites.includes(next);) {
+        suites.push(next);
+        next = options.find((o) => o.suite.name === next)?.migratesTo ?? null;
+      }
       const distribution = await em.findOneOrFail(Distribution, d.id, { populate: POPULATE });
       return { distribution, repository, suites };
     }

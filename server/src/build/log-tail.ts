@@ -82,7 +82,10 @@ async function readRange(file: string, position: number, length: number): Promis
 export function utf8Boundary(buf: Buffer, moreFollows: boolean): number {
   let i = buf.length;
   let back = 0;
-  while (i > 0 && back < 4 && (buf[i - 1]! & 0xc0) === 0x80) (i--, back++);
+  while (i > 0 && back < 4 && (buf[i - 1]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
   if (i === 0) return buf.length;
   const lead = buf[i - 1]!;
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;

@@ -34,7 +34,7 @@ describe('chroot names', () => {
     assert.equal(sbuildTmpdirTemplate('/srv/other'), `/dev/shm/tmp.sbuild.debyard-${tag}.XXXXXXXXXX`);
   });
 
-  it('give builds a schroot name or an absolute tarball path', () => {
+  it('give builds a schroot name, or an absolute tarball path and where to unpack it', () => {
     assert.deepEqual(chrootRef(chroot(ChrootBackend.SCHROOT), '/var/lib/debyard'), {
       backend: ChrootBackend.SCHROOT,
       name: 'debyard-bookworm-amd64',
@@ -42,6 +42,7 @@ describe('chroot names', () => {
     assert.deepEqual(chrootRef(chroot(ChrootBackend.UNSHARE), '/var/lib/debyard'), {
       backend: ChrootBackend.UNSHARE,
       name: '/var/lib/debyard/chroots/bookworm-amd64.tar.zst',
+      tmpdirTemplate: '/dev/shm/tmp.sbuild.debyard-default.XXXXXXXXXX',
     });
   });
 
