@@ -1,5 +1,6 @@
-import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/postgresql';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/postgresql';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Upload } from '../upload/upload.entity.js';
 import type { BuildSpec } from './build-spec.js';
 
 /** queued → building → built. */
@@ -65,7 +66,9 @@ export class Build {
     | 'pid'
     | 'builder'
     | 'testBuild'
-    | 'requestedBy';
+    | 'requestedBy'
+    | 'upload'
+    | 'optional';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -159,6 +162,15 @@ export class Build {
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })
   requestedBy: string | null = null;
+
+  /** The upload this build belongs to; null for test builds. */
+  @ManyToOne(() => Upload, { nullable: true, deleteRule: 'cascade' })
+  @Index()
+  upload: Rel<Upload> | null = null;
+
+  @Field({ description: 'A failure here does not fail the upload (an optional architecture)' })
+  @Property({ type: 'boolean' })
+  optional: boolean = false;
 
   @Property({ type: 'jsonb' })
   spec!: BuildSpec;

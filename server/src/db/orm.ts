@@ -17,6 +17,7 @@ import { Repository } from '../repository/repository.entity.js';
 import { Uploader } from '../uploader/uploader.entity.js';
 import { Chroot } from '../chroot/chroot.entity.js';
 import { Build } from '../build/build.entity.js';
+import { Upload } from '../upload/upload.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -39,6 +40,7 @@ export const ENTITIES = [
   Uploader,
   Chroot,
   Build,
+  Upload,
 ];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */

@@ -254,6 +254,24 @@ function errorLines(stderr: string): string {
     .join('\n');
 }
 
+/** One line of `reprepro --type dsc lsbycomponent SOURCE`: `src | version | distribution | component | source`. */
+export interface RepreproListing {
+  source: string;
+  version: string;
+  distribution: string;
+  component: string;
+}
+
+export function parseListing(stdout: string): RepreproListing[] {
+  const rows: RepreproListing[] = [];
+  for (const line of stdout.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 4 || !cells[0]) continue;
+    rows.push({ source: cells[0], version: cells[1]!, distribution: cells[2]!, component: cells[3]! });
+  }
+  return rows;
+}
+
 export interface RepreproOptions {
   basedir: string;
   /** The GNUPGHOME holding the instance key; written to conf/options. */
@@ -343,6 +361,21 @@ export class Reprepro {
    */
   run(args: string[]): Promise<RepreproRunResult> {
     return this.locked(() => this.exec(args));
+  }
+
+  /**
+   * Runs several reprepro calls as one step: nothing else for this repository runs in between (an
+   * install: shift rollbacks, includedsc, include per architecture, and undo on failure).
+   */
+  sequence<T>(fn: (exec: (args: string[]) => Promise<RepreproRunResult>) => Promise<T>): Promise<T> {
+    return this.locked(() => fn((args) => this.exec(args)));
+  }
+
+  /** Every version of a source package in the repository (`ls`), one row per distribution. */
+  async ls(source: string): Promise<RepreproListing[]> {
+    if (!TOKEN.test(source)) throw new RepreproError('CONFIG_INVALID', `"${source}" is not a source package name`);
+    const { stdout } = await this.run(['--type', 'dsc', 'lsbycomponent', source]);
+    return parseListing(stdout);
   }
 
   /** Deletes the whole basedir once the calls queued before have finished. */
