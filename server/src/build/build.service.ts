@@ -11,6 +11,7 @@ import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
 import { DomainError } from '../graphql/errors.js';
 import { DaemonConfig } from '../instance/daemon-config.entity.js';
+import { addJob, removePendingJob, TASKS } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { Build, BuildResult, BuildState, QaResult } from './build.entity.js';
 import { planBuild, type PlanContext } from './build-plan.js';
@@ -20,7 +21,6 @@ import { resultOf, sbuildArgs, startSbuild, type SbuildRun } from './sbuild.js';
 
 /** A build is re-queued after a crash at most this often, then it fails with the reason. */
 const MAX_ATTEMPTS = 3;
-const BUILD_TASK = 'build';
 const LOG_FILE = 'build.log';
 
 export interface BuildServiceOptions {
@@ -140,7 +140,7 @@ export class BuildService {
           pollInterval: 2000,
           logger: this.workerLogger(),
           taskList: {
-            [BUILD_TASK]: (payload, helpers) => this.runJob(payload, helpers),
+            [TASKS.BUILD]: (payload, helpers) => this.runJob(payload, helpers),
             ...Object.fromEntries(schedules.map((s) => [s.name, () => s.run()])),
           },
           crontab: schedules.map((s) => `${s.crontab} ${s.name}`).join('\n'),
@@ -222,15 +222,8 @@ export class BuildService {
       return build;
     }
     await em.transactional(async (tx) => {
-      const removed = await tx
-        .getConnection()
-        .execute<{ id: string }[]>(
-          `delete from graphile_worker._private_jobs where key = ? and locked_at is null returning id`,
-          [jobKey(id)],
-          'all',
-          tx.getTransactionContext(),
-        );
-      if (!removed.length && build.state === BuildState.BUILDING)
+      const removed = await removePendingJob(tx, jobKey(id));
+      if (!removed && build.state === BuildState.BUILDING)
         throw new DomainError('BUILD_STATE', `build ${id} runs on another builder; try again in a moment`);
       build.cancelRequestedBy = by;
       this.finish(build, BuildResult.CANCELLED, null, `cancelled by ${by} before it started`);
@@ -326,14 +319,7 @@ export class BuildService {
   /** Adds the job in the caller's transaction, so the build and its job exist together or not at all. */
   private async enqueue(tx: EntityManager, build: Build, type: EventType, summary: string): Promise<void> {
     await tx.flush();
-    await tx
-      .getConnection()
-      .execute(
-        `select graphile_worker.add_job(?, json_build_object('id', ?::int), job_key => ?, max_attempts => ?)`,
-        [BUILD_TASK, build.id, jobKey(build.id), MAX_ATTEMPTS + 2],
-        'all',
-        tx.getTransactionContext(),
-      );
+    await addJob(tx, TASKS.BUILD, { id: build.id }, { jobKey: jobKey(build.id), maxAttempts: MAX_ATTEMPTS + 2 });
     await this.opts.events.record(tx, type, summary, payload(build));
   }
 

@@ -1,0 +1,43 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/** The graphile-worker tasks of the daemon. */
+export const TASKS = {
+  BUILD: 'build',
+  PROCESS_UPLOAD: 'process_upload',
+  INSTALL_UPLOAD: 'install_upload',
+} as const;
+
+export interface AddJobOptions {
+  /** At most one pending job per key (a second add replaces the pending one). */
+  jobKey: string;
+  maxAttempts?: number;
+}
+
+/**
+ * Queues a graphile-worker job in the caller's transaction: the job exists exactly when the rows it
+ * works on do, and a worker picks it up through NOTIFY as soon as the transaction commits.
+ */
+export async function addJob(tx: EntityManager, task: string, payload: object, opts: AddJobOptions): Promise<void> {
+  if (!tx.isInTransaction()) throw new Error('addJob needs a transaction: the job and its rows commit together');
+  await tx
+    .getConnection()
+    .execute(
+      `select graphile_worker.add_job(?, ?::json, job_key => ?, max_attempts => ?)`,
+      [task, JSON.stringify(payload), opts.jobKey, opts.maxAttempts ?? 5],
+      'all',
+      tx.getTransactionContext(),
+    );
+}
+
+/** Removes a job that no worker holds; returns whether there was one. */
+export async function removePendingJob(tx: EntityManager, jobKey: string): Promise<boolean> {
+  const removed = await tx
+    .getConnection()
+    .execute<{ id: string }[]>(
+      `delete from graphile_worker._private_jobs where key = ? and locked_at is null returning id`,
+      [jobKey],
+      'all',
+      tx.getTransactionContext(),
+    );
+  return removed.length > 0;
+}
