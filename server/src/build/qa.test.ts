@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChrootBackend } from '../chroot/chroot.entity.js';
-import { BuildDepResolver, QaMode } from '../distribution/distribution.entity.js';
+import { QaMode } from '../distribution/distribution.entity.js';
 import type { BuildSpec } from './build-spec.js';
 import { QaResult } from './build.entity.js';
 import {
@@ -17,25 +16,11 @@ import {
   runLintian,
   splitOptions,
 } from './qa.js';
+import { buildSpec, standInTools } from './test-support.js';
 
+/** hello-t, whose autopkgtest counts. */
 function spec(overrides: Partial<BuildSpec> = {}): BuildSpec {
-  return {
-    dsc: '/b/src/hello-t_1.0.dsc',
-    distribution: 'bookworm-test-unstable',
-    architecture: 'amd64',
-    archAll: true,
-    chroot: { backend: ChrootBackend.SCHROOT, name: 'debyard-bookworm-amd64' },
-    extraRepositories: [],
-    buildDepResolver: BuildDepResolver.APT,
-    debBuildOptions: '',
-    debBuildProfiles: '',
-    addDepends: '',
-    jobs: 1,
-    lintianMode: QaMode.ERRFAIL,
-    lintianExtraOptions: '',
-    autopkgtestMode: QaMode.ERRFAIL,
-    ...overrides,
-  };
+  return buildSpec({ dsc: '/b/src/hello-t_1.0.dsc', autopkgtestMode: QaMode.ERRFAIL, ...overrides });
 }
 
 describe('splitOptions', () => {
@@ -128,13 +113,10 @@ describe('running the tools (stand-ins on PATH)', () => {
   const log = () => path.join(dir, 'build.log');
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-qa-test-'));
-    const bin = path.join(dir, 'bin');
-    await fs.mkdir(bin);
     // Prints $FAKE_OUTPUT and its argv, exits with $FAKE_EXIT.
     const fake = '#!/bin/sh\nprintf "%b" "$FAKE_OUTPUT"\necho "argv: $*"\nexit "${FAKE_EXIT:-0}"\n';
-    await fs.writeFile(path.join(bin, 'lintian'), fake, { mode: 0o755 });
-    await fs.writeFile(path.join(bin, 'autopkgtest'), fake, { mode: 0o755 });
+    const tools = await standInTools('debyard-qa-test-', { lintian: fake, autopkgtest: fake });
+    dir = tools.dir;
     await fs.writeFile(
       changes(),
       [
@@ -150,7 +132,7 @@ describe('running the tools (stand-ins on PATH)', () => {
       ].join('\n'),
     );
     savedPath = process.env.PATH;
-    process.env.PATH = `${bin}:${savedPath}`;
+    process.env.PATH = `${tools.bin}:${savedPath}`;
   });
   after(async () => {
     process.env.PATH = savedPath;

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChrootBackend } from '../chroot/chroot.entity.js';
-import { BuildDepResolver, QaMode } from '../distribution/distribution.entity.js';
-import type { BuildSpec } from './build-spec.js';
+import { BuildDepResolver } from '../distribution/distribution.entity.js';
 import { BuildResult } from './build.entity.js';
 import {
   changesFileName,
@@ -17,26 +15,7 @@ import {
   type SbuildOutcome,
   startSbuild,
 } from './sbuild.js';
-
-function spec(overrides: Partial<BuildSpec> = {}): BuildSpec {
-  return {
-    dsc: '/data/builds/7/src/hello-c_1.0.dsc',
-    distribution: 'bookworm-test-unstable',
-    architecture: 'amd64',
-    archAll: true,
-    chroot: { backend: ChrootBackend.SCHROOT, name: 'debyard-bookworm-amd64' },
-    extraRepositories: [],
-    buildDepResolver: BuildDepResolver.APT,
-    debBuildOptions: '',
-    debBuildProfiles: '',
-    addDepends: '',
-    jobs: 2,
-    lintianMode: QaMode.ERRFAIL,
-    lintianExtraOptions: '',
-    autopkgtestMode: QaMode.DISABLED,
-    ...overrides,
-  };
-}
+import { buildSpec, standInTools } from './test-support.js';
 
 // Captured from a real run (sbuild 0.89.3, devtest chroot): slow-pkg cancelled with SIGTERM.
 const CANCELLED_LOG = `Purging /build/reproducible-path
@@ -85,7 +64,7 @@ function outcome(overrides: Partial<SbuildOutcome> = {}): SbuildOutcome {
 
 describe('sbuildArgs', () => {
   it('builds the schroot argv with every fixed option and the .dsc last', () => {
-    assert.deepEqual(sbuildArgs(spec()), [
+    assert.deepEqual(sbuildArgs(buildSpec()), [
       '--chroot-mode=schroot',
       '-c',
       'debyard-bookworm-amd64',
@@ -107,18 +86,20 @@ describe('sbuildArgs', () => {
   });
 
   it('uses unshare mode with the absolute tarball and refuses a bare name', () => {
-    const args = sbuildArgs(spec({ chroot: { backend: ChrootBackend.UNSHARE, name: '/var/lib/c/bookworm.tar.zst' } }));
+    const args = sbuildArgs(
+      buildSpec({ chroot: { backend: ChrootBackend.UNSHARE, name: '/var/lib/c/bookworm.tar.zst' } }),
+    );
     assert.deepEqual(args.slice(0, 2), ['--chroot-mode=unshare', '--chroot=/var/lib/c/bookworm.tar.zst']);
     assert.ok(!args.includes('-c'));
     assert.throws(
-      () => sbuildArgs(spec({ chroot: { backend: ChrootBackend.UNSHARE, name: 'bookworm-amd64' } })),
+      () => sbuildArgs(buildSpec({ chroot: { backend: ChrootBackend.UNSHARE, name: 'bookworm-amd64' } })),
       /absolute tarball path/,
     );
   });
 
   it('adds extra repositories, dependencies, profiles and the resolver', () => {
     const args = sbuildArgs(
-      spec({
+      buildSpec({
         archAll: false,
         buildDepResolver: BuildDepResolver.APTITUDE,
         jobs: 4,
@@ -148,17 +129,17 @@ describe('sbuildArgs', () => {
   });
 
   it('leaves out empty optional parts', () => {
-    const args = sbuildArgs(spec({ jobs: 0 }));
+    const args = sbuildArgs(buildSpec({ jobs: 0 }));
     assert.ok(!args.some((a) => /^(-j|--add-depends|--profiles|--extra-repository)/.test(a)));
   });
 });
 
 describe('sbuildEnv', () => {
   it('passes DEB_BUILD_OPTIONS normalised, and nothing when empty', () => {
-    assert.deepEqual(sbuildEnv(spec({ debBuildOptions: '  nocheck   noopt ' })), {
+    assert.deepEqual(sbuildEnv(buildSpec({ debBuildOptions: '  nocheck   noopt ' })), {
       DEB_BUILD_OPTIONS: 'nocheck noopt',
     });
-    assert.deepEqual(sbuildEnv(spec()), {});
+    assert.deepEqual(sbuildEnv(buildSpec()), {});
   });
 });
 
@@ -256,13 +237,9 @@ describe('startSbuild with a stand-in sbuild', () => {
   let PATH: string;
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-sbuild-test-'));
-    const bin = path.join(dir, 'bin');
-    await fs.mkdir(bin);
     // Logs its argv and environment, then either succeeds or waits to be cancelled like sbuild does.
-    await fs.writeFile(
-      path.join(bin, 'sbuild'),
-      `#!/bin/sh
+    const tools = await standInTools('debyard-sbuild-test-', {
+      sbuild: `#!/bin/sh
 echo "argv: $*"
 echo "options: $DEB_BUILD_OPTIONS config: $SBUILD_CONFIG"
 [ -n "$SBUILD_CONFIG" ] && cat "$SBUILD_CONFIG"
@@ -274,9 +251,9 @@ fi
 touch hello-c_1.0_amd64.changes
 printf '| Summary\\n\\nBuild-Time: 1\\nStatus: successful\\n'
 `,
-      { mode: 0o755 },
-    );
-    PATH = `${bin}:${process.env.PATH}`;
+    });
+    dir = tools.dir;
+    PATH = `${tools.bin}:${process.env.PATH}`;
   });
   after(() => fs.rm(dir, { recursive: true, force: true }));
 
@@ -289,7 +266,7 @@ printf '| Summary\\n\\nBuild-Time: 1\\nStatus: successful\\n'
   it('runs in the work dir, appends both streams to the log and finds the .changes', async () => {
     const opts = await workDir('ok');
     await fs.writeFile(opts.logFile, 'earlier line\n');
-    const run = startSbuild(spec({ debBuildOptions: 'nocheck' }), { ...opts, env: { PATH } });
+    const run = startSbuild(buildSpec({ debBuildOptions: 'nocheck' }), { ...opts, env: { PATH } });
     assert.ok(run.pid > 0);
     const o = await run.result;
     const log = await fs.readFile(opts.logFile, 'utf8');
@@ -304,7 +281,7 @@ printf '| Summary\\n\\nBuild-Time: 1\\nStatus: successful\\n'
 
   it('gives unshare mode its config file and removes it afterwards', async () => {
     const opts = await workDir('unshare');
-    const tarball = spec({ chroot: { backend: ChrootBackend.UNSHARE, name: '/srv/c/bookworm-amd64.tar.zst' } });
+    const tarball = buildSpec({ chroot: { backend: ChrootBackend.UNSHARE, name: '/srv/c/bookworm-amd64.tar.zst' } });
     await startSbuild(tarball, { ...opts, env: { PATH } }).result;
     const log = await fs.readFile(opts.logFile, 'utf8');
     assert.match(log, /\$unshare_tmpdir_template = '\/dev\/shm\/tmp\.sbuild\.XXXXXXXXXX';/);
@@ -315,7 +292,7 @@ printf '| Summary\\n\\nBuild-Time: 1\\nStatus: successful\\n'
 
   it('cancels with SIGTERM and sees a process group of its own', async () => {
     const opts = await workDir('cancel');
-    const run = startSbuild(spec(), { ...opts, env: { PATH, FAKE_WAIT: '1' } });
+    const run = startSbuild(buildSpec(), { ...opts, env: { PATH, FAKE_WAIT: '1' } });
     await new Promise((r) => setTimeout(r, 300));
     const pgid = (await fs.readFile(`/proc/${run.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[2];
     assert.equal(Number(pgid), run.pid);
