@@ -6,9 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { ADMIN_PASSWORD, launchChromium, setPassword, signIn } from '../support/browser.js';
 import { eventually, TestDaemon } from '../support/daemon.js';
 import { checkBuildPageStreams, submitTestBuild, tid } from '../support/console-builds.js';
 import { buildSourcePackage } from '../support/packages.js';
@@ -227,18 +228,11 @@ describe('builds in a real chroot', { concurrency: false }, () => {
   it('takes a test build from the console and shows its log live, within a second, until the result', async () => {
     let browser: Browser | undefined;
     try {
-      const password = 'correct horse battery staple';
-      assert.equal((await daemon.cli(['user', 'passwd', 'admin'], { input: `${password}\n` })).exitCode, 0);
-      browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
-      });
+      await setPassword(daemon, 'admin', ADMIN_PASSWORD);
+      browser = await launchChromium();
       const page = await (await browser.newContext({ baseURL: daemon.httpUrl })).newPage();
       await page.goto('/sign-in?redirect=/builders');
-      await page.locator(tid('sign-in-username')).fill('admin');
-      await page.locator(tid('sign-in-password')).fill(password);
-      await page.locator(tid('sign-in-submit')).click();
+      await signIn(page, 'admin', ADMIN_PASSWORD);
       await page.locator(tid('builders-summary')).waitFor();
 
       const refused = await submitTestBuild(page, daemon.httpUrl, {

@@ -6,19 +6,13 @@
 // The `it`s run in order and share one daemon, one browser and the admin's page; setup really
 // fetches from deb.debian.org.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO, TestDaemon } from '../support/daemon.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, artifact, ConsoleBrowser, setPassword, signIn, tid } from '../support/browser.js';
+import { TestDaemon } from '../support/daemon.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO, 'tests/.artifacts');
-const ADMIN_PASSWORD = 'correct horse battery staple';
 /** Applying setup fetches Release files and keys from deb.debian.org and exports a repository. */
 const APPLY_TIMEOUT_MS = 90_000;
-
-const tid = (id: string): string => `[data-testid="${id}"]`;
 
 interface FieldValue {
   name: string;
@@ -27,19 +21,9 @@ interface FieldValue {
 
 describe('configuration console: a real browser against the real daemon', { timeout: 300_000 }, () => {
   let daemon: TestDaemon;
-  let browser: Browser;
+  let browser: ConsoleBrowser;
   let admin: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
-  const testContexts: BrowserContext[] = [];
-
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ baseURL: daemon.httpUrl, viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    context.on('page', (p) => p.on('pageerror', (err) => pageErrors.push(`${p.url()}: ${err.stack ?? err.message}`)));
-    testContexts.push(context);
-    return context;
-  }
 
   /** A field of a configuration object as GraphQL reports it, to check what the console did (or did not). */
   async function fieldValue(kind: string, key: string, field: string): Promise<unknown> {
@@ -52,10 +36,9 @@ describe('configuration console: a real browser against the real daemon', { time
   }
 
   async function screenshot(name: string): Promise<void> {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     // From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+    await page.screenshot({ path: artifact(name), fullPage: true });
   }
 
   /** The row of `key` on a configuration list page. */
@@ -64,43 +47,22 @@ describe('configuration console: a real browser against the real daemon', { time
   const field = (name: string) => page.locator(`${tid('config-field')}[data-field="${name}"]`);
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get install chromium)`);
-    }
     daemon = await TestDaemon.start();
-    const passwd = await daemon.cli(['user', 'passwd', 'admin'], { input: `${ADMIN_PASSWORD}\n` });
-    assert.equal(passwd.exitCode, 0, passwd.stderr);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
+    await setPassword(daemon, 'admin', ADMIN_PASSWORD);
+    browser = await ConsoleBrowser.launch({
+      baseURL: daemon.httpUrl,
+      viewport: { width: 1280, height: 900 },
+      timeoutMs: 15_000,
+      name: 'config',
     });
-    admin = await newContext();
-    testContexts.length = 0; // the admin's stays open for every test
+    admin = await browser.newContext('suite');
     page = await admin.newPage();
     await page.goto('/sign-in?redirect=/setup');
-    await page.locator(tid('sign-in-username')).fill('admin');
-    await page.locator(tid('sign-in-password')).fill(ADMIN_PASSWORD);
-    await page.locator(tid('sign-in-submit')).click();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.locator(tid('setup-form')).waitFor();
   });
 
-  afterEach(async (t) => {
-    const errors = pageErrors.splice(0);
-    if ('passed' in t && !t.passed) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      for (const [i, p] of browser
-        .contexts()
-        .flatMap((c) => c.pages())
-        .entries()) {
-        const file = path.join(ARTIFACTS, `config-failed-${t.name.replace(/\W+/g, '-').slice(0, 60)}-${i}.png`);
-        await p.screenshot({ path: file, fullPage: true }).catch(() => undefined);
-        console.error(`${p.url()}: ${file}`);
-      }
-    }
-    for (const context of testContexts.splice(0)) await context.close();
-    assert.deepEqual(errors, [], 'the console threw uncaught errors');
-  });
+  afterEach((t) => browser.afterEach(t));
 
   after(async () => {
     await browser?.close();
@@ -267,7 +229,7 @@ describe('configuration console: a real browser against the real daemon', { time
   });
 
   it('gives anonymous visitors the pages to read, but no setup, lifecycle buttons or edit forms', async () => {
-    const context = await newContext();
+    const context = await browser.newContext();
     const anon = await context.newPage();
     await anon.goto('/config/repository');
     await anon.locator(`${tid('config-row')}[data-key="test"]`).waitFor();

@@ -9,15 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { REPO, TestDaemon } from '../support/daemon.js';
+import type { BrowserContext, Page, Request } from 'playwright-core';
+import {
+  ADMIN_PASSWORD,
+  artifact,
+  ConsoleBrowser,
+  setPassword,
+  signIn,
+  submitSignIn,
+  tid,
+} from '../support/browser.js';
+import { TestDaemon } from '../support/daemon.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO, 'tests/.artifacts');
-const ADMIN_PASSWORD = 'correct horse battery staple';
 const BOB_PASSWORD = 'bob has a long password too';
-
-const tid = (id: string): string => `[data-testid="${id}"]`;
 
 /** Whether `request` is the console's GraphQL operation `name`. */
 function isOperation(request: Request, name: string): boolean {
@@ -33,15 +37,11 @@ interface Status {
 
 describe('web console: a real browser against the real daemon', { timeout: 120_000 }, () => {
   let daemon: TestDaemon;
-  let browser: Browser;
+  let browser: ConsoleBrowser;
   let workDir: string;
   /** The admin's context and page; signed in by the sign-in test. */
   let admin: BrowserContext;
   let adminPage: Page;
-  /** Uncaught errors in any page, checked after every test. */
-  const pageErrors: string[] = [];
-  /** Contexts opened by the running test. */
-  const testContexts: BrowserContext[] = [];
 
   async function cliStatus(): Promise<Status> {
     const r = await daemon.cli(['status', '--json']);
@@ -60,39 +60,6 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
     await execa('curl', ['-sS', '--max-time', '20', '-T', upload, `ftp://127.0.0.1:${daemon.ftpPort}/`]);
   }
 
-  /** A fresh browser profile with nobody signed in; closed after the test that opened it. */
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ baseURL: daemon.httpUrl, viewport: { width: 1280, height: 720 } });
-    context.setDefaultTimeout(10_000);
-    context.on('page', (page) =>
-      page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.stack ?? err.message}`)),
-    );
-    testContexts.push(context);
-    return context;
-  }
-
-  /** Signs in through the form on `page`, which must show it. */
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.locator(tid('sign-in-username')).fill(username);
-    await page.locator(tid('sign-in-password')).fill(password);
-    await page.locator(tid('sign-in-submit')).click();
-    await page.locator(tid('user-name')).filter({ hasText: username }).waitFor();
-  }
-
-  /** Screenshots every open page into the artifacts directory, to see why a test failed. */
-  async function saveFailureScreenshots(test: string): Promise<void> {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const pages = browser
-      .contexts()
-      .flatMap((context) => context.pages())
-      .filter((page) => page.url() !== 'about:blank');
-    for (const [i, page] of pages.entries()) {
-      const file = path.join(ARTIFACTS, `console-failed-${test.replace(/\W+/g, '-').slice(0, 60)}-${i}.png`);
-      await page.screenshot({ path: file }).catch(() => undefined);
-      console.error(`${page.url()}: ${file}`);
-    }
-  }
-
   /** Lets the page run two frames, e.g. for an IntersectionObserver to report a scroll. */
   async function frames(page: Page): Promise<void> {
     await page.evaluate(
@@ -101,42 +68,24 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
   }
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get install chromium)`);
-    }
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'debyard-console-'));
     daemon = await TestDaemon.start();
-    const passwd = await daemon.cli(['user', 'passwd', 'admin'], { input: `${ADMIN_PASSWORD}\n` });
-    assert.equal(passwd.exitCode, 0, passwd.stderr);
+    await setPassword(daemon, 'admin', ADMIN_PASSWORD);
     const bob = await daemon.cli(['user', 'add', 'bob', '--role', 'uploader', '--password-stdin'], {
       input: `${BOB_PASSWORD}\n`,
     });
     assert.equal(bob.exitCode, 0, bob.stderr);
-    // launch() gives every run a fresh, throw-away profile (user-data dir); contexts isolate the users.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+    browser = await ConsoleBrowser.launch({
+      baseURL: daemon.httpUrl,
+      viewport: { width: 1280, height: 720 },
+      timeoutMs: 10_000,
+      name: 'console',
     });
-    admin = await newContext();
-    testContexts.length = 0; // the admin's stays open for every test
+    admin = await browser.newContext('suite');
     adminPage = await admin.newPage();
   });
 
-  afterEach(async (t) => {
-    const errors = pageErrors.splice(0);
-    if ('passed' in t && !t.passed) await saveFailureScreenshots(t.name);
-    for (const context of testContexts.splice(0)) await context.close();
-    assert.deepEqual(errors, [], 'the console threw uncaught errors');
-  });
+  afterEach((t) => browser.afterEach(t));
 
   after(async () => {
     await browser?.close();
@@ -145,7 +94,7 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
   });
 
   it('serves the console at / with the status panel, and at deep links', async () => {
-    const context = await newContext();
+    const context = await browser.newContext();
     const page = await context.newPage();
     const expected = await cliStatus();
     await page.goto('/');
@@ -171,9 +120,7 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
   it('signs in: a wrong password is refused, the right one holds across a reload in an HTTP-only cookie', async () => {
     const page = adminPage;
     await page.goto('/sign-in');
-    await page.locator(tid('sign-in-username')).fill('admin');
-    await page.locator(tid('sign-in-password')).fill('not the password');
-    await page.locator(tid('sign-in-submit')).click();
+    await submitSignIn(page, 'admin', 'not the password');
     const error = page.locator(tid('sign-in-error'));
     await error.waitFor();
     assert.equal(await error.getAttribute('data-code'), 'INVALID_CREDENTIALS');
@@ -275,12 +222,11 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
       .waitFor();
     assert.equal(await page.locator(tid('status-engine-error')).count(), 0);
 
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'console-dashboard.png') });
+    await page.screenshot({ path: artifact('console-dashboard.png') });
   });
 
   it('hides the engine controls from uploaders and anonymous visitors', async () => {
-    const context = await newContext();
+    const context = await browser.newContext();
     const page = await context.newPage();
     const me = page.waitForResponse((r) => isOperation(r.request(), 'Me'));
     await page.goto('/');
@@ -299,7 +245,7 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
   });
 
   it('sends anonymous visitors of the explorer to sign in, then runs a query with our own GraphiQL', async () => {
-    const context = await newContext();
+    const context = await browser.newContext();
     const origin = new URL(daemon.httpUrl);
     const foreign: string[] = [];
     context.on('request', (request) => {
@@ -341,7 +287,7 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
   });
 
   it('loads a page whose chunk is gone (the daemon was upgraded under an open tab) afresh', async () => {
-    const context = await newContext();
+    const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto('/');
     await page.locator(tid('status-identity')).waitFor();
