@@ -7,16 +7,11 @@
 //
 // The `it`s run in order and share one daemon, one browser and the admin's page.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import { ADMIN_PASSWORD, artifact, ConsoleBrowser, setPassword, signIn } from '../support/browser.js';
 import { checkBuildPageStreams, openBuildersPage, submitTestBuild, tid } from '../support/console-builds.js';
-import { REPO, TestDaemon } from '../support/daemon.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO, 'tests/.artifacts');
-const ADMIN_PASSWORD = 'correct horse battery staple';
+import { TestDaemon } from '../support/daemon.js';
 
 interface GraphQLError {
   message: string;
@@ -25,58 +20,27 @@ interface GraphQLError {
 
 describe('builders console: a real browser against the real daemon', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
-  let browser: Browser;
+  let browser: ConsoleBrowser;
   let admin: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
-  const testContexts: BrowserContext[] = [];
-
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ baseURL: daemon.httpUrl, viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    context.on('page', (p) => p.on('pageerror', (err) => pageErrors.push(`${p.url()}: ${err.stack ?? err.message}`)));
-    testContexts.push(context);
-    return context;
-  }
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get install chromium)`);
-    }
     daemon = await TestDaemon.start();
-    const passwd = await daemon.cli(['user', 'passwd', 'admin'], { input: `${ADMIN_PASSWORD}\n` });
-    assert.equal(passwd.exitCode, 0, passwd.stderr);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync', '--no-first-run'],
+    await setPassword(daemon, 'admin', ADMIN_PASSWORD);
+    browser = await ConsoleBrowser.launch({
+      baseURL: daemon.httpUrl,
+      viewport: { width: 1280, height: 900 },
+      timeoutMs: 15_000,
+      name: 'builders',
     });
-    admin = await newContext();
-    testContexts.length = 0; // the admin's stays open for every test
+    admin = await browser.newContext('suite');
     page = await admin.newPage();
     await page.goto('/sign-in?redirect=/builders');
-    await page.locator(tid('sign-in-username')).fill('admin');
-    await page.locator(tid('sign-in-password')).fill(ADMIN_PASSWORD);
-    await page.locator(tid('sign-in-submit')).click();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.locator(tid('builders-summary')).waitFor();
   });
 
-  afterEach(async (t) => {
-    const errors = pageErrors.splice(0);
-    if ('passed' in t && !t.passed) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      for (const [i, p] of browser
-        .contexts()
-        .flatMap((c) => c.pages())
-        .entries()) {
-        const file = path.join(ARTIFACTS, `builders-failed-${t.name.replace(/\W+/g, '-').slice(0, 60)}-${i}.png`);
-        await p.screenshot({ path: file, fullPage: true }).catch(() => undefined);
-        console.error(`${p.url()}: ${file}`);
-      }
-    }
-    for (const context of testContexts.splice(0)) await context.close();
-    assert.deepEqual(errors, [], 'the console threw uncaught errors');
-  });
+  afterEach((t) => browser.afterEach(t));
 
   after(async () => {
     await browser?.close();
@@ -102,13 +66,12 @@ describe('builders console: a real browser against the real daemon', { timeout: 
     await page.locator(tid('test-build-form')).waitFor();
     await page.locator(tid('nav-builders')).waitFor();
     await page.locator(tid('nav-builds')).waitFor();
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'builders-console-builders.png'), fullPage: true });
+    await page.screenshot({ path: artifact('builders-console-builders.png'), fullPage: true });
   });
 
   it('lists chroots with their state, phase, size and refresh, opens the output of the busy one, and gives anonymous visitors no controls (scripted chroot)', async () => {
     const chroot = new ScriptedChroot('bookworm-amd64');
-    const context = await newContext();
+    const context = await browser.newContext();
     await context.addCookies(await admin.cookies());
     const p = await context.newPage();
     await chroot.install(p);
@@ -130,13 +93,13 @@ describe('builders console: a real browser against the real daemon', { timeout: 
     assert.equal(await p.locator(tid('chroot-output-text')).textContent(), chroot.text);
     assert.equal(await p.locator(tid('chroot-output-raw')).getAttribute('href'), '/logs/chroots/bookworm-amd64');
     assert.deepEqual(chroot.subscribedAt, [0]);
-    await p.screenshot({ path: path.join(ARTIFACTS, 'builders-console-chroots.png'), fullPage: true });
+    await p.screenshot({ path: artifact('builders-console-chroots.png'), fullPage: true });
     await p.locator(tid('chroot-output-close')).click();
     assert.equal(await p.locator(tid('chroot-output-panel')).count(), 0);
     await row.locator(tid('chroot-output-button')).click();
     await p.locator(`${tid('chroot-output')}[data-state="done"]`).waitFor();
 
-    const anonymous = await newContext();
+    const anonymous = await browser.newContext();
     const anon = await anonymous.newPage();
     await chroot.install(anon);
     await anon.goto('/builders');
@@ -204,7 +167,7 @@ describe('builders console: a real browser against the real daemon', { timeout: 
   });
 
   it('streams a build log that follows, survives a dropped socket and ends with the build’s result (scripted log)', async () => {
-    const context = await newContext();
+    const context = await browser.newContext();
     await context.addCookies(await admin.cookies());
     const p = await context.newPage();
     const log = new ScriptedBuild('4242');
@@ -224,7 +187,7 @@ describe('builders console: a real browser against the real daemon', { timeout: 
     assert.equal(await header.locator(tid('build-sbuild-seconds')).getAttribute('data-seconds'), '61.5');
     await header.locator(tid('build-retry')).waitFor();
     assert.equal(await header.locator(tid('build-cancel')).count(), 0, 'a built build cannot be cancelled');
-    await p.screenshot({ path: path.join(ARTIFACTS, 'builders-console-build.png'), fullPage: true });
+    await p.screenshot({ path: artifact('builders-console-build.png'), fullPage: true });
   });
 });
 
@@ -289,25 +252,11 @@ class ScriptedBuild {
     await page.route(`**/logs/${this.id}`, (route) =>
       route.fulfill({ body: this.text, contentType: 'text/plain; charset=utf-8' }),
     );
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      const server = ws.connectToServer();
-      const mine = new Set<string>();
-      ws.onMessage((message) => {
-        const m = JSON.parse(String(message)) as {
-          id?: string;
-          type: string;
-          payload?: { query?: string; variables?: { id?: string; offset?: number } };
-        };
-        if (m.type === 'subscribe' && m.payload?.query?.includes('buildLog(') && m.payload.variables?.id === this.id) {
-          mine.add(m.id!);
-          void this.stream(ws, server, m.id!, m.payload.variables.offset ?? 0);
-          return;
-        }
-        if (m.type === 'complete' && m.id && mine.has(m.id)) return;
-        server.send(message);
-      });
-      server.onMessage((message) => ws.send(message));
-    });
+    await scriptSubscriptions(
+      page,
+      (query, variables) => query.includes('buildLog(') && variables.id === this.id,
+      (ws, server, subscription, variables) => void this.stream(ws, server, subscription, variables.offset ?? 0),
+    );
   }
 
   /** Sends the log from byte `offset` in steps; drops the socket once, halfway. */
@@ -408,47 +357,66 @@ class ScriptedChroot {
       }
       return route.fallback();
     });
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      const server = ws.connectToServer();
-      const mine = new Set<string>();
-      ws.onMessage((message) => {
-        const m = JSON.parse(String(message)) as {
-          id?: string;
-          type: string;
-          payload?: { query?: string; variables?: { key?: string; offset?: number } };
-        };
-        if (
-          m.type === 'subscribe' &&
-          m.payload?.query?.includes('chrootLog(') &&
-          m.payload.variables?.key === this.key
-        ) {
-          const offset = m.payload.variables.offset ?? 0;
-          this.subscribedAt.push(offset);
-          mine.add(m.id!);
-          const bytes = Buffer.from(this.text);
-          const half = bytes.indexOf(10) + 1;
-          const next = (from: number, to: number, done: boolean) =>
-            ws.send(
-              JSON.stringify({
-                id: m.id,
-                type: 'next',
-                payload: {
-                  data: { chrootLog: { offset: from, text: bytes.subarray(from, to).toString('utf8'), done } },
-                },
-              }),
-            );
-          next(0, half, false);
-          setTimeout(() => {
-            next(half, bytes.length, false);
-            next(bytes.length, bytes.length, true);
-            ws.send(JSON.stringify({ id: m.id, type: 'complete' }));
-          }, 200);
-          return;
-        }
-        if (m.type === 'complete' && m.id && mine.has(m.id)) return;
-        server.send(message);
-      });
-      server.onMessage((message) => ws.send(message));
-    });
+    await scriptSubscriptions(
+      page,
+      (query, variables) => query.includes('chrootLog(') && variables.key === this.key,
+      (ws, _server, subscription, variables) => {
+        this.subscribedAt.push(variables.offset ?? 0);
+        const bytes = Buffer.from(this.text);
+        const half = bytes.indexOf(10) + 1;
+        const next = (from: number, to: number, done: boolean) =>
+          ws.send(
+            JSON.stringify({
+              id: subscription,
+              type: 'next',
+              payload: {
+                data: { chrootLog: { offset: from, text: bytes.subarray(from, to).toString('utf8'), done } },
+              },
+            }),
+          );
+        next(0, half, false);
+        setTimeout(() => {
+          next(half, bytes.length, false);
+          next(bytes.length, bytes.length, true);
+          ws.send(JSON.stringify({ id: subscription, type: 'complete' }));
+        }, 200);
+      },
+    );
   }
+}
+
+interface SubscriptionVariables {
+  id?: string;
+  key?: string;
+  offset?: number;
+}
+
+/**
+ * Passes the page's GraphQL WebSocket through to the daemon, but for the subscriptions `claims`
+ * picks: `serve` answers those on the page's side, and the page's `complete` for them goes nowhere.
+ */
+async function scriptSubscriptions(
+  page: Page,
+  claims: (query: string, variables: SubscriptionVariables) => boolean,
+  serve: (ws: WebSocketRoute, server: WebSocketRoute, subscription: string, variables: SubscriptionVariables) => void,
+): Promise<void> {
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    const server = ws.connectToServer();
+    const mine = new Set<string>();
+    ws.onMessage((message) => {
+      const m = JSON.parse(String(message)) as {
+        id?: string;
+        type: string;
+        payload?: { query?: string; variables?: SubscriptionVariables };
+      };
+      if (m.type === 'subscribe' && m.id && claims(m.payload?.query ?? '', m.payload?.variables ?? {})) {
+        mine.add(m.id);
+        serve(ws, server, m.id, m.payload?.variables ?? {});
+        return;
+      }
+      if (m.type === 'complete' && m.id && mine.has(m.id)) return;
+      server.send(message);
+    });
+    server.onMessage((message) => ws.send(message));
+  });
 }
