@@ -111,6 +111,18 @@ export async function planBuild(
   };
 }
 
+/** The architectures a distribution (a codename or `<codename>-<repo>-<suite>`) builds on, in order. */
+export async function distributionArchitectures(
+  em: EntityManager,
+  distributionName: string,
+): Promise<{ architecture: string; optional: boolean }[]> {
+  const { distribution } = await resolveDistribution(em, distributionName);
+  return distribution.architectureOptions
+    .getItems()
+    .map((o) => ({ architecture: o.architecture.name, optional: o.optional }))
+    .sort((a, b) => a.architecture.localeCompare(b.architecture));
+}
+
 interface ResolvedDistribution {
   distribution: Distribution;
   repository: Repository | null;

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { run, runMigrations, type JobHelpers, type Logger as WorkerLogger, type Runner } from 'graphile-worker';
+import {
+  run,
+  runMigrations,
+  type JobHelpers,
+  type Logger as WorkerLogger,
+  type Runner,
+  type TaskList,
+} from 'graphile-worker';
 import { Logger as GraphileLogger } from 'graphile-worker';
 import pg from 'pg';
 import pgConnectionString from 'pg-connection-string';
@@ -67,8 +74,13 @@ export interface BuilderSample {
 export class BuildService {
   private readonly pool: pg.Pool;
   private runner: Runner | null = null;
+  private otherRunner: Runner | null = null;
+  /** Tasks of the other parts of the engine (the upload pipeline), run on the second pool. */
+  private otherTasks: TaskList = {};
   private slotCount = 1;
   private readonly running = new Map<number, Running>();
+  /** Runs in the transaction that ends a build (the upload pipeline queues the install from there). */
+  onFinished: ((tx: EntityManager, build: Build) => Promise<void>) | null = null;
 
   constructor(private readonly opts: BuildServiceOptions) {
     const c = pgConnectionString.parse(opts.databaseUrl);
@@ -81,6 +93,11 @@ export class BuildService {
       max: 6,
     });
     this.pool.on('error', (err) => opts.logger.warn({ err }, 'job queue connection failed'));
+  }
+
+  /** Adds tasks to the second worker pool (before the engine starts). */
+  addTasks(tasks: TaskList): void {
+    Object.assign(this.otherTasks, tasks);
   }
 
   get slots(): number {
@@ -132,15 +149,24 @@ export class BuildService {
         const em = this.opts.orm.em.fork();
         const daemon = await em.findOne(DaemonConfig, 1);
         this.slotCount = Math.max(1, daemon?.maxParallelBuilds ?? 1);
-        const schedules = this.opts.schedules ?? [];
         this.runner = await run({
           pgPool: this.pool,
           concurrency: this.slotCount,
           noHandleSignals: true,
           pollInterval: 2000,
           logger: this.workerLogger(),
+          taskList: { [TASKS.BUILD]: (payload, helpers) => this.runJob(payload, helpers) },
+        });
+        // Everything else (uploads, installs, schedules) on its own pool: it never waits for a build slot.
+        const schedules = this.opts.schedules ?? [];
+        this.otherRunner = await run({
+          pgPool: this.pool,
+          concurrency: 2,
+          noHandleSignals: true,
+          pollInterval: 2000,
+          logger: this.workerLogger(),
           taskList: {
-            [TASKS.BUILD]: (payload, helpers) => this.runJob(payload, helpers),
+            ...this.otherTasks,
             ...Object.fromEntries(schedules.map((s) => [s.name, () => s.run()])),
           },
           crontab: schedules.map((s) => `${s.crontab} ${s.name}`).join('\n'),
@@ -151,8 +177,9 @@ export class BuildService {
           r.requeue = true;
           r.run?.cancel();
         }
-        await this.runner?.stop();
+        await Promise.all([this.runner?.stop(), this.otherRunner?.stop()]);
         this.runner = null;
+        this.otherRunner = null;
       },
     };
   }
@@ -199,7 +226,7 @@ export class BuildService {
         build.spec = { ...build.spec, dsc: path.join(this.buildDir(build.id), 'source', path.basename(fetched.dsc)) };
         await fs.mkdir(this.buildDir(build.id), { recursive: true });
         await fs.rename(staging, path.join(this.buildDir(build.id), 'source'));
-        await this.enqueue(tx, build, EventType.BUILD_QUEUED, `test build of ${describe(build)} queued by ${by}`);
+        await this.enqueue(tx, build, `test build of ${describe(build)} queued by ${by}`);
         return build;
       });
     } finally {
@@ -226,13 +253,7 @@ export class BuildService {
       if (!removed && build.state === BuildState.BUILDING)
         throw new DomainError('BUILD_STATE', `build ${id} runs on another builder; try again in a moment`);
       build.cancelRequestedBy = by;
-      this.finish(build, BuildResult.CANCELLED, null, `cancelled by ${by} before it started`);
-      await this.opts.events.record(
-        tx,
-        EventType.BUILD_CANCELLED,
-        `${describe(build)} cancelled by ${by}`,
-        payload(build),
-      );
+      await this.finish(tx, build, BuildResult.CANCELLED, null, `cancelled by ${by} before it started`);
     });
     return build;
   }
@@ -264,12 +285,7 @@ export class BuildService {
         attempt: build.attempt + 1,
         requestedBy: by,
       });
-      await this.enqueue(
-        tx,
-        build,
-        EventType.BUILD_QUEUED,
-        `${describe(build)} queued again by ${by} (attempt ${build.attempt})`,
-      );
+      await this.enqueue(tx, build, `${describe(build)} queued again by ${by} (attempt ${build.attempt})`);
     });
     return build;
   }
@@ -317,7 +333,7 @@ export class BuildService {
   }
 
   /** Adds the job in the caller's transaction, so the build and its job exist together or not at all. */
-  private async enqueue(tx: EntityManager, build: Build, type: EventType, summary: string): Promise<void> {
+  async enqueue(tx: EntityManager, build: Build, summary: string, type = EventType.BUILD_QUEUED): Promise<void> {
     await tx.flush();
     await addJob(tx, TASKS.BUILD, { id: build.id }, { jobKey: jobKey(build.id), maxAttempts: MAX_ATTEMPTS + 2 });
     await this.opts.events.record(tx, type, summary, payload(build));
@@ -340,15 +356,15 @@ export class BuildService {
     } catch (err) {
       if (slot.requeue) throw err; // the worker is shutting down: graphile-worker keeps the job for later
       this.opts.logger.error({ err, build: id }, 'build failed in the daemon');
-      await em.transactional(async (tx) => {
+      await em.transactional((tx) =>
         this.finish(
+          tx,
           build,
           BuildResult.ERROR,
           'daemon',
           `the daemon could not run the build: ${(err as Error).message}`,
-        );
-        await this.opts.events.record(tx, EventType.BUILD_FINISHED, `${describe(build)}: error`, payload(build));
-      });
+        ),
+      );
     } finally {
       helpers.abortSignal.removeEventListener('abort', onAbort);
       this.running.delete(id);
@@ -380,10 +396,9 @@ export class BuildService {
       throw new Error('the daemon is stopping: the build goes back to the queue');
     }
     if (slot.cancelledBy) {
-      await em.transactional(async (tx) => {
-        this.finish(build, BuildResult.CANCELLED, null, `cancelled by ${slot.cancelledBy} before sbuild started`);
-        await this.opts.events.record(tx, EventType.BUILD_CANCELLED, `${describe(build)}: cancelled`, payload(build));
-      });
+      await em.transactional((tx) =>
+        this.finish(tx, build, BuildResult.CANCELLED, null, `cancelled by ${slot.cancelledBy} before sbuild started`),
+      );
       return;
     }
     const sbuild = startSbuild(build.spec, { workDir: out, logFile: log });
@@ -429,16 +444,7 @@ export class BuildService {
     }
     if (slot.cancelledBy) reason = `cancelled by ${slot.cancelledBy} while building`;
     await fs.appendFile(log, `\ndebyard: ${result}${failStage ? ` (${failStage})` : ''}: ${reason}\n`);
-    await em.transactional(async (tx) => {
-      this.finish(build, result, failStage, reason);
-      const type = result === BuildResult.CANCELLED ? EventType.BUILD_CANCELLED : EventType.BUILD_FINISHED;
-      await this.opts.events.record(
-        tx,
-        type,
-        `${describe(build)}: ${result.toLowerCase().replace('_', ' ')}`,
-        payload(build),
-      );
-    });
+    await em.transactional((tx) => this.finish(tx, build, result, failStage, reason));
   }
 
   /** A chroot being created or updated is not built in (its base changes under the overlay): wait for it. */
@@ -457,20 +463,34 @@ export class BuildService {
     }
   }
 
-  private finish(build: Build, result: BuildResult, failStage: string | null, reason: string): void {
+  /** Ends a build in the caller's transaction: its result, the event, and what the pipeline does next. */
+  private async finish(
+    tx: EntityManager,
+    build: Build,
+    result: BuildResult,
+    failStage: string | null,
+    reason: string,
+  ): Promise<void> {
     build.state = BuildState.BUILT;
     build.result = result;
     build.failStage = failStage;
     build.reason = reason;
     build.finishedAt = new Date();
     build.pid = null;
+    const type = result === BuildResult.CANCELLED ? EventType.BUILD_CANCELLED : EventType.BUILD_FINISHED;
+    await this.opts.events.record(tx, type, `${describe(build)}: ${result.toLowerCase().replace('_', ' ')}`, {
+      ...payload(build),
+      reason,
+      failStage,
+    });
+    await tx.flush();
+    await this.onFinished?.(tx, build);
   }
 
   private async requeueOrFail(id: number, why: string, em = this.opts.orm.em.fork()): Promise<void> {
     await em.transactional(async (tx) => {
       const build = await tx.findOneOrFail(Build, id);
       if (build.attempt >= MAX_ATTEMPTS) {
-        this.finish(build, BuildResult.ERROR, 'daemon', `${why}; given up after ${build.attempt} attempts`);
         await tx
           .getConnection()
           .execute(
@@ -479,12 +499,7 @@ export class BuildService {
             'all',
             tx.getTransactionContext(),
           );
-        await this.opts.events.record(
-          tx,
-          EventType.BUILD_FINISHED,
-          `${describe(build)}: error (${why})`,
-          payload(build),
-        );
+        await this.finish(tx, build, BuildResult.ERROR, 'daemon', `${why}; given up after ${build.attempt} attempts`);
         return;
       }
       Object.assign(build, {

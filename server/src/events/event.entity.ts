@@ -29,6 +29,12 @@ export enum EventType {
   BUILD_FINISHED = 'BUILD_FINISHED',
   BUILD_CANCELLED = 'BUILD_CANCELLED',
   BUILD_REQUEUED = 'BUILD_REQUEUED',
+  REJECTED = 'REJECTED',
+  PACKAGING = 'PACKAGING',
+  INSTALLING = 'INSTALLING',
+  INSTALLED = 'INSTALLED',
+  FAILED = 'FAILED',
+  UPLOAD_RETRIED = 'UPLOAD_RETRIED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 
