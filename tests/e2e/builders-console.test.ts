@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
-import { ADMIN_PASSWORD, artifact, ConsoleBrowser, setPassword, signIn } from '../support/browser.js';
+import { ADMIN_PASSWORD, artifact, ConsoleBrowser, setPassword } from '../support/browser.js';
 import { checkBuildPageStreams, openBuildersPage, submitTestBuild, tid } from '../support/console-builds.js';
 import { TestDaemon } from '../support/daemon.js';
 
@@ -33,10 +33,8 @@ describe('builders console: a real browser against the real daemon', { timeout: 
       timeoutMs: 15_000,
       name: 'builders',
     });
-    admin = await browser.newContext('suite');
-    page = await admin.newPage();
-    await page.goto('/sign-in?redirect=/builders');
-    await signIn(page, 'admin', ADMIN_PASSWORD);
+    page = await browser.signedInPage('/builders', 'admin', ADMIN_PASSWORD);
+    admin = page.context();
     await page.locator(tid('builders-summary')).waitFor();
   });
 

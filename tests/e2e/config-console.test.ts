@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, artifact, ConsoleBrowser, setPassword, signIn, tid } from '../support/browser.js';
+import { ADMIN_PASSWORD, artifact, ConsoleBrowser, setPassword, tid } from '../support/browser.js';
 import { TestDaemon } from '../support/daemon.js';
 
 /** Applying setup fetches Release files and keys from deb.debian.org and exports a repository. */
@@ -55,10 +55,8 @@ describe('configuration console: a real browser against the real daemon', { time
       timeoutMs: 15_000,
       name: 'config',
     });
-    admin = await browser.newContext('suite');
-    page = await admin.newPage();
-    await page.goto('/sign-in?redirect=/setup');
-    await signIn(page, 'admin', ADMIN_PASSWORD);
+    page = await browser.signedInPage('/setup', 'admin', ADMIN_PASSWORD);
+    admin = page.context();
     await page.locator(tid('setup-form')).waitFor();
   });
 

@@ -99,6 +99,14 @@ export class ConsoleBrowser {
     return context;
   }
 
+  /** A page in a context kept open for the suite, signed in as `username` and sent on to `redirect`. */
+  async signedInPage(redirect: string, username: string, password: string): Promise<Page> {
+    const page = await (await this.newContext('suite')).newPage();
+    await page.goto(`/sign-in?redirect=${redirect}`);
+    await signIn(page, username, password);
+    return page;
+  }
+
   /** For the suite's `afterEach`. */
   async afterEach(t: { name: string }): Promise<void> {
     const errors = this.pageErrors.splice(0);
