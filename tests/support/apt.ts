@@ -40,3 +40,32 @@ export async function aptUpdate(
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Installs packages with apt inside a throw-away session of a schroot chroot (an overlay: the chroot
+ * stays as it was), from exactly one extra source whose Signed-By keyring is given: apt checks our
+ * repository's signature as any client would. Then runs `check` (a shell command) in the same session.
+ */
+export async function aptInstallInChroot(
+  chroot: string,
+  opts: { line: (keyringPath: string) => string; keyring: Uint8Array; packages: string[]; check?: string },
+): Promise<{ exitCode: number; output: string }> {
+  const keyPath = '/etc/apt/keyrings/debyard-test.gpg';
+  for (const p of opts.packages) if (!/^[a-z0-9][a-z0-9.+-]*$/.test(p)) throw new Error(`bad package name ${p}`);
+  const script = [
+    'set -e',
+    'mkdir -p /etc/apt/keyrings',
+    `base64 -d > ${keyPath}`,
+    `printf '%s\\n' '${opts.line(keyPath).replace(/'/g, '')}' > /etc/apt/sources.list.d/debyard-test.list`,
+    'apt-get -q -o APT::Update::Error-Mode=any update',
+    `apt-get -q -y --no-install-recommends install ${opts.packages.join(' ')}`,
+    opts.check ?? 'true',
+  ].join('\n');
+  const r = await execa('schroot', ['-d', '/', '-u', 'root', '-c', chroot, '--', 'sh', '-c', script], {
+    reject: false,
+    all: true,
+    input: Buffer.from(opts.keyring).toString('base64'),
+    env: { LANG: 'C.UTF-8' },
+  });
+  return { exitCode: r.exitCode ?? -1, output: String(r.all) };
+}

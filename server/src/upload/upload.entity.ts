@@ -94,7 +94,10 @@ export class Upload {
   @Property({ type: 'text', nullable: true })
   version: string | null = null;
 
-  @Field(() => String, { nullable: true, description: 'The Distribution field as uploaded (maybe a meta-distribution)' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The Distribution field as uploaded (maybe a meta-distribution)',
+  })
   @Property({ type: 'text', nullable: true })
   distribution: string | null = null;
 
