@@ -3,6 +3,7 @@ import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
+import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -21,6 +22,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       SetupResolver,
       BuildResolver,
       BuildersResolver,
+      PackageTrackerResolver,
     ],
     authChecker,
     validate: false,
