@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { addClientCommands, client } from './cli/commands.js';
 import { addConfigCommands } from './cli/config-commands.js';
 import { addBuildCommands } from './cli/build-commands.js';
+import { addPackageCommands } from './cli/package-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -45,6 +46,7 @@ program
 addClientCommands(program);
 addConfigCommands(program, client);
 addBuildCommands(program, client);
+addPackageCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

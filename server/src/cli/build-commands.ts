@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { type ApiClient, CliError, EXIT } from './api-client.js';
 import type { ClientFactory } from './config-commands.js';
 import { print, table } from './output.js';
+import { retryUpload } from './package-commands.js';
 
 const BUILD_FIELDS =
   'id source version distribution architecture archAll chroot state result failStage reason cancelRequestedBy queuedAt startedAt finishedAt sbuildSeconds lintian autopkgtest attempt builder testBuild requestedBy logUrl';
@@ -209,12 +210,17 @@ export function addBuildCommands(program: Command, client: ClientFactory): void 
   for (const [name, field, what] of [
     ['cancel', 'cancelBuild', 'cancel a queued or running build (staff)'],
     ['retry', 'retryBuild', 'queue a finished build again (staff)'],
-  ] as const)
-    program
-      .command(`${name} <id>`)
+  ] as const) {
+    const command = program
+      .command(`${name} ${name === 'retry' ? '[id]' : '<id>'}`)
       .description(what)
-      .action(async (id: string, _opts, cmd: Command) => {
+      .action(async (id: string | undefined, opts: { upload?: string }, cmd: Command) => {
         const { api, json } = client(cmd);
+        if (opts.upload !== undefined) {
+          if (id !== undefined) throw new CliError('give a build id or --upload ID, not both', EXIT.USAGE);
+          return retryUpload(api, json, opts.upload);
+        }
+        if (id === undefined) throw new CliError('give a build id, or --upload ID for an upload', EXIT.USAGE);
         const data = await api.request<Record<string, BuildRow>>(
           `mutation($id: ID!) { ${field}(id: $id) { ${BUILD_FIELDS} } }`,
           { id: parseId(id) },
@@ -227,6 +233,8 @@ export function addBuildCommands(program: Command, client: ClientFactory): void 
             `build ${b.id} (${b.source} ${b.version}, ${b.architecture}): ${name === 'cancel' ? (b.state === 'BUILT' ? 'cancelled' : 'cancelling') : 'queued again'}`,
         );
       });
+    if (name === 'retry') command.option('--upload <id>', 'run a rejected or failed upload again, from its checks');
+  }
 
   program
     .command('test-build <dsc>')

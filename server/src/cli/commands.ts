@@ -1,6 +1,7 @@
 import readline from 'node:readline';
 import { Command, Option } from 'commander';
 import { ApiClient, CliError, EXIT, resolveToken } from './api-client.js';
+import { exitCodeFor, parseEventTypes, shows, type EventWatch } from './event-watch.js';
 import { formatEvent, print, table, type EventRow } from './output.js';
 
 interface GlobalOptions {
@@ -62,28 +63,56 @@ export function addClientCommands(program: Command): void {
     .option('-f, --follow', 'keep streaming new events (reconnects without losing any)')
     .option('--since <id>', 'every event after this id (then follow, with --follow)')
     .option('-n, --limit <n>', 'how many recent events to show first', '20')
-    .action(async (opts: { follow?: boolean; since?: string; limit: string }, cmd: Command) => {
-      const { api, json } = client(cmd);
-      const show = (e: EventRow) => console.log(json ? JSON.stringify(e) : formatEvent(e));
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 0 || limit > 500)
-        throw new CliError(`--limit must be a whole number from 0 to 500, not "${opts.limit}"`, EXIT.USAGE);
-      let cursor = opts.since;
-      if (cursor === undefined) {
-        const { events } = await api.request<{ events: EventRow[] }>(
-          `query($limit: Int!) { events(limit: $limit) { ${EVENT_FIELDS} } }`,
-          { limit: Math.max(limit, 1) },
-        );
-        const shown = events.slice(0, limit).reverse();
-        shown.forEach(show);
-        cursor = events[0]?.id ?? '0';
-      }
-      if (!opts.follow) {
-        if (opts.since !== undefined) await printSince(api, opts.since, show);
-        return;
-      }
-      await follow(api, cursor, show);
-    });
+    .option('--source <name>', 'only events about this source package')
+    .option('--type <types>', 'only these event types, comma-separated (BUILD_* for all BUILD_ ones)')
+    .option(
+      '--exit-on <types>',
+      'follow until an event of one of these types (for --source) arrives: exit 1 if it is FAILED or REJECTED, else 0; only events after --since (or after start) count',
+    )
+    .action(
+      async (
+        opts: { follow?: boolean; since?: string; limit: string; source?: string; type?: string; exitOn?: string },
+        cmd: Command,
+      ) => {
+        const { api, json } = client(cmd);
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 0 || limit > 500)
+          throw new CliError(`--limit must be a whole number from 0 to 500, not "${opts.limit}"`, EXIT.USAGE);
+        const known = opts.type || opts.exitOn ? await eventTypes(api) : null;
+        const watch: EventWatch = {
+          source: opts.source,
+          types: opts.type ? parseEventTypes('--type', opts.type, known) : undefined,
+          exitOn: opts.exitOn ? parseEventTypes('--exit-on', opts.exitOn, known) : undefined,
+        };
+        const write = (e: EventRow) => console.log(json ? JSON.stringify(e) : formatEvent(e));
+        const history = (e: EventRow) => {
+          if (shows(watch, e)) write(e);
+        };
+        // Returns true when the event ends the command (--exit-on).
+        const live = (e: EventRow): boolean => {
+          const code = exitCodeFor(watch, e);
+          if (shows(watch, e) || code !== null) write(e);
+          if (code === null) return false;
+          process.exitCode = code;
+          return true;
+        };
+        let cursor = opts.since;
+        if (cursor === undefined) {
+          // Recent events are history: with --exit-on, an old INSTALLED must not end the wait.
+          const { events } = await api.request<{ events: EventRow[] }>(
+            `query($limit: Int!) { events(limit: $limit) { ${EVENT_FIELDS} } }`,
+            { limit: Math.max(limit, 1) },
+          );
+          events.slice(0, limit).reverse().forEach(history);
+          cursor = events[0]?.id ?? '0';
+        }
+        if (!opts.follow && !watch.exitOn) {
+          if (opts.since !== undefined) await printSince(api, opts.since, history);
+          return;
+        }
+        await follow(api, cursor, live);
+      },
+    );
 
   const user = program.command('user').description('manage users (admin)');
   user
@@ -209,27 +238,50 @@ async function printSince(api: ApiClient, since: string, show: (e: EventRow) => 
   }
 }
 
-/** Streams events after `cursor`; on a lost connection it reconnects from the last id it printed. */
-async function follow(api: ApiClient, cursor: string, show: (e: EventRow) => void): Promise<never> {
+/**
+ * Streams events after `cursor` until `show` returns true; on a lost connection it reconnects from the
+ * last id it saw.
+ */
+async function follow(api: ApiClient, cursor: string, show: (e: EventRow) => boolean): Promise<void> {
   let since = cursor;
   let delay = 500;
+  let done = false;
   for (;;) {
     try {
       await api.subscribe<{ events: EventRow }>(
         `subscription($since: ID) { events(since: $since) { ${EVENT_FIELDS} } }`,
         { since },
         ({ events }) => {
-          show(events);
+          if (done) return;
           since = events.id;
           delay = 500;
+          if (show(events)) {
+            done = true;
+            api.closeSubscriptions();
+          }
         },
       );
     } catch (err) {
+      if (done) return;
       if (!(err instanceof CliError) || err.exitCode !== EXIT.UNREACHABLE) throw err;
       process.stderr.write(`debyard: ${err.message}; retrying in ${delay / 1000} s\n`);
     }
+    if (done) return;
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 10_000);
+  }
+}
+
+/** The event types the daemon knows, from its schema; null when it does not answer introspection. */
+async function eventTypes(api: ApiClient): Promise<string[] | null> {
+  try {
+    const { __type } = await api.request<{ __type: { enumValues: { name: string }[] } | null }>(
+      '{ __type(name: "EventType") { enumValues { name } } }',
+    );
+    return __type?.enumValues.map((v) => v.name) ?? null;
+  } catch (err) {
+    if (err instanceof CliError && err.exitCode === EXIT.FAILED) return null;
+    throw err;
   }
 }
 
