@@ -1,9 +1,10 @@
-import { computed, getCurrentScope, onScopeDispose, ref, shallowRef } from 'vue';
+import { computed, getCurrentScope, onScopeDispose, ref, shallowRef, type Ref } from 'vue';
 import { client } from '../api/client';
 import { EventsQuery, EventsSubscription } from '../api/documents';
 import { toApiError, type ApiError } from '../api/errors';
 import type { DaemonEvent } from '../api/types';
 import { liveState } from '../api/ws';
+import { matchesEventFilter, type EventFilter } from '../util/eventFilter';
 import { useResumableSubscription } from './useResumableSubscription';
 
 export interface UseEventFeedOptions {
@@ -13,6 +14,8 @@ export interface UseEventFeedOptions {
   maxItems?: number;
   /** Called for every new live event, shown or buffered. */
   onEvent?: (event: DaemonEvent) => void;
+  /** Show only matching events; the others are kept, so changing the filter shows them at once. */
+  filter?: Ref<EventFilter>;
 }
 
 const RELOAD_AFTER_MS = 5000;
@@ -20,16 +23,20 @@ const RELOAD_AFTER_MS = 5000;
 /**
  * The newest events, kept live. New events go on top, unless the reader is `holding` the list
  * (scrolled into it, or reading a payload): then they wait in `pending` until `showPending()`,
- * so the list never moves under the reader.
+ * so the list never moves under the reader. With a `filter`, `events` and `pending` hold only the
+ * matching events (`all` holds every one), and only matching events count as new.
  */
 export function useEventFeed(options: UseEventFeedOptions = {}) {
   const limit = options.limit ?? 50;
   const maxItems = options.maxItems ?? Infinity;
 
-  /** Shown events, newest first. */
-  const events = shallowRef<DaemonEvent[]>([]);
-  /** Events that arrived while the reader held the list, newest first. */
-  const pending = shallowRef<DaemonEvent[]>([]);
+  /** Loaded events, newest first, whatever the filter. */
+  const all = shallowRef<DaemonEvent[]>([]);
+  /** Events that arrived while the reader held the list, newest first, whatever the filter. */
+  const pendingAll = shallowRef<DaemonEvent[]>([]);
+  const matches = (event: DaemonEvent): boolean => !options.filter || matchesEventFilter(event, options.filter.value);
+  const events = computed(() => all.value.filter(matches));
+  const pending = computed(() => pendingAll.value.filter(matches));
   const loading = ref(false);
   const loadingOlder = ref(false);
   const error = ref<ApiError | null>(null);
@@ -56,31 +63,34 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
     if (seen.has(event.id)) return;
     seen.add(event.id);
     options.onEvent?.(event);
-    // Once something waits, later events wait too, so the list stays in order.
-    if (holding.value || pending.value.length > 0) {
-      pending.value = [event, ...pending.value];
-      announcement.value = countLabel(pending.value.length);
-    } else {
-      prepend([event]);
+    // Events the filter hides wait only behind shown ones: with none waiting, they all go in.
+    if (!holding.value && pending.value.length === 0) {
+      const waiting = pendingAll.value;
+      pendingAll.value = [];
+      prepend([event, ...waiting]);
+      return;
     }
+    // Once something waits, later events wait too, so the list stays in order.
+    pendingAll.value = [event, ...pendingAll.value];
+    if (matches(event)) announcement.value = countLabel(pending.value.length);
   }
 
   function prepend(newest: DaemonEvent[]): void {
-    const next = [...newest, ...events.value];
+    const next = [...newest, ...all.value];
     if (next.length > maxItems) {
       for (const dropped of next.splice(maxItems)) seen.delete(dropped.id);
       hasOlder.value = true;
     }
-    events.value = next;
+    all.value = next;
   }
 
   /** Puts the buffered events on top of the list. */
   function showPending(): void {
-    if (pending.value.length === 0) return;
+    if (pendingAll.value.length === 0) return;
     const count = pending.value.length;
-    prepend(pending.value);
-    pending.value = [];
-    announcement.value = `${countLabel(count)} shown`;
+    prepend(pendingAll.value);
+    pendingAll.value = [];
+    if (count > 0) announcement.value = `${countLabel(count)} shown`;
   }
 
   /** (Re)loads the newest events and streams everything after the newest of them. */
@@ -101,8 +111,8 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
       const newest = result.data.events.slice(0, maxItems);
       seen.clear();
       for (const event of newest) seen.add(event.id);
-      events.value = newest;
-      pending.value = [];
+      all.value = newest;
+      pendingAll.value = [];
       hasOlder.value = result.data.events.length >= limit;
       live.start(newest[0]?.id ?? null);
     } finally {
@@ -112,7 +122,7 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
 
   /** Appends the page of events before the oldest one shown. */
   async function loadOlder(): Promise<void> {
-    const oldest = events.value.at(-1);
+    const oldest = all.value.at(-1);
     if (!oldest || loadingOlder.value) return;
     loadingOlder.value = true;
     olderError.value = null;
@@ -128,7 +138,7 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
       }
       const older = result.data.events.filter((event) => !seen.has(event.id));
       for (const event of older) seen.add(event.id);
-      events.value = [...events.value, ...older];
+      all.value = [...all.value, ...older];
       hasOlder.value = result.data.events.length >= limit;
     } finally {
       loadingOlder.value = false;
@@ -140,6 +150,7 @@ export function useEventFeed(options: UseEventFeedOptions = {}) {
 
   return {
     events,
+    all,
     pending,
     pendingCount: computed(() => pending.value.length),
     loading,

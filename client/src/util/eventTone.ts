@@ -1,11 +1,12 @@
 export type Tone = 'success' | 'warning' | 'danger' | 'info' | 'neutral';
 
-// Event types grow with the server; the tone comes from the verb so new ones look right too.
+// Event types grow with the server; the tone comes from the verb so new ones look right too (the
+// pipeline's are the bare verb: INSTALLED, REJECTED).
 const TONE_BY_SUFFIX: ReadonlyArray<readonly [RegExp, Tone]> = [
-  [/_(FAILED|REJECTED|ERROR|CRASHED)$/, 'danger'],
-  [/_(STOPPED|REMOVED|REVOKED|CANCELLED|CANCELED|EXPIRED)$/, 'warning'],
-  [/_(STARTED|CREATED|INSTALLED|BUILT|SUCCEEDED|ACCEPTED|ACTIVATED)$/, 'success'],
-  [/_(UPLOAD|UPLOADED|QUEUED|MIGRATED|PORTED)$/, 'info'],
+  [/(^|_)(FAILED|REJECTED|ERROR|CRASHED)$/, 'danger'],
+  [/(^|_)(STOPPED|REMOVED|REVOKED|CANCELLED|CANCELED|EXPIRED)$/, 'warning'],
+  [/(^|_)(STARTED|CREATED|INSTALLED|BUILT|SUCCEEDED|ACCEPTED|ACTIVATED)$/, 'success'],
+  [/(^|_)(UPLOAD|UPLOADED|QUEUED|MIGRATED|PORTED|PACKAGING|INSTALLING|RECEIVED|RETRIED)$/, 'info'],
 ];
 
 export function eventTone(type: string): Tone {
