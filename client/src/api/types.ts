@@ -32,7 +32,16 @@ export type KnownEventType =
   | 'BUILD_STARTED'
   | 'BUILD_FINISHED'
   | 'BUILD_CANCELLED'
-  | 'BUILD_REQUEUED';
+  | 'BUILD_REQUEUED'
+  | 'UPLOAD_RECEIVED'
+  | 'UPLOAD_INCOMPLETE'
+  | 'INCOMING_CLEANED'
+  | 'REJECTED'
+  | 'PACKAGING'
+  | 'INSTALLING'
+  | 'INSTALLED'
+  | 'FAILED'
+  | 'UPLOAD_RETRIED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {
@@ -236,4 +245,83 @@ export interface LogChunk {
   offset: number;
   text: string;
   done: boolean;
+}
+
+export const UPLOAD_STATES = ['RECEIVED', 'REJECTED', 'PACKAGING', 'INSTALLING', 'INSTALLED', 'FAILED'] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+/** The pipeline's events: an upload's state changes (payload: upload, source, version, …). */
+export const UPLOAD_EVENT_TYPES = ['REJECTED', 'PACKAGING', 'INSTALLING', 'INSTALLED', 'FAILED', 'UPLOAD_RETRIED'];
+
+/** A build as an upload or the package tracker lists it. */
+export type UploadBuild = Build & { optional: boolean };
+
+export interface Upload {
+  id: string;
+  changesName: string;
+  via: 'FTP' | 'HTTP';
+  remoteAddress: string | null;
+  receivedAt: DateTimeISO;
+  state: UploadState;
+  source: string | null;
+  version: string | null;
+  distribution: string | null;
+  targetDistribution: string | null;
+  repository: string | null;
+  changedBy: string | null;
+  signedBy: string | null;
+  uploader: string | null;
+  rejectCode: string | null;
+  reason: string | null;
+  options: Record<string, unknown>;
+  finishedAt: DateTimeISO | null;
+  attempt: number;
+  changesUrl: string;
+}
+
+export interface UploadWithBuilds extends Upload {
+  builds: UploadBuild[];
+}
+
+export interface UploadPage {
+  nodes: Upload[];
+  totalCount: number;
+  hasMore: boolean;
+}
+
+export interface UploadFilter {
+  state?: UploadState | null;
+  source?: string | null;
+  repository?: string | null;
+}
+
+export interface PackageVersion {
+  repository: string;
+  distribution: string;
+  version: string;
+  component: string;
+}
+
+export interface BuildTime {
+  build: string;
+  version: string;
+  architecture: string;
+  seconds: number;
+  finishedAt: DateTimeISO;
+}
+
+export interface PackageTracker {
+  source: string;
+  versions: PackageVersion[];
+  uploads: Upload[];
+  builds: UploadBuild[];
+  events: DaemonEvent[];
+  buildTimes: BuildTime[];
+}
+
+export interface PackageSummary {
+  source: string;
+  latestVersion: string | null;
+  lastUploadAt: DateTimeISO;
+  lastState: UploadState;
+  uploads: number;
 }

@@ -15,6 +15,31 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Events', nav: 'Events' },
   },
   {
+    path: '/packages',
+    name: 'packages',
+    component: () => import('../pages/PackagesPage.vue'),
+    meta: { title: 'Packages', nav: 'Packages' },
+  },
+  {
+    path: '/packages/:source',
+    name: 'package',
+    component: () => import('../pages/PackagePage.vue'),
+    meta: { title: 'Package' },
+  },
+  {
+    path: '/uploads',
+    name: 'uploads',
+    component: () => import('../pages/UploadsPage.vue'),
+    meta: { title: 'Uploads', nav: 'Uploads' },
+  },
+  {
+    // One segment only: the daemon serves /uploads/<id>/<name>.changes itself.
+    path: '/uploads/:id',
+    name: 'upload',
+    component: () => import('../pages/UploadPage.vue'),
+    meta: { title: 'Upload' },
+  },
+  {
     path: '/builders',
     name: 'builders',
     component: () => import('../pages/BuildersPage.vue'),
