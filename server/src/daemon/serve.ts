@@ -24,6 +24,9 @@ import { buildDebyardSchema } from '../graphql/schema.js';
 import { HttpServer } from '../http/http-server.js';
 import type { Logger } from '../log.js';
 import type { Status } from '../status/status.js';
+import { httpUploadRouter } from '../upload/http-upload.js';
+import { DatabaseIntakeStore, Intake } from '../upload/intake.js';
+import { UploadVia } from '../upload/upload.entity.js';
 import { VERSION } from '../version.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { dropPrivileges } from './privileges.js';
@@ -111,6 +114,13 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     onStop('job queue', () => builds.close());
     await clearChrootPhases(orm.em.fork());
     await builds.init();
+    const intake = new Intake({
+      dataDir: config.dataDir,
+      store: new DatabaseIntakeStore(orm, events),
+      logger: logger.child({ component: 'intake' }),
+    });
+    // Before FTP or HTTP take uploads: a crash may have left incoming and spool half done.
+    await intake.recover();
 
     const urls = { http: '', ftp: '' };
     const ftpd = new Ftpd({
@@ -121,10 +131,18 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       maxFileSize: config.ftpMaxFileSize,
       idleTimeoutMs: config.ftpIdleTimeoutMs,
       logger: logger.child({ component: 'ftp' }),
-      onSessionEnd: (session) => recordUploads(events, orm.em.fork(), session),
+      onSessionEnd: async (session) => {
+        await recordUploads(events, orm.em.fork(), session);
+        const complete = session.files
+          .filter((f) => f.complete)
+          .map((f) => ({ name: f.name, path: path.join(incomingDir, f.name), size: f.size }));
+        await intake.handOver(complete, UploadVia.FTP, session.remoteAddress);
+      },
     });
     const engine = new Engine(
       [
+        // First in, last out: FTP sessions that end while the engine stops are still handed over.
+        { name: 'intake', start: async () => intake.start(), stop: () => intake.stop() },
         {
           name: 'ftp',
           start: async () => {
@@ -171,6 +189,11 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       repositoriesDir: path.join(config.dataDir, 'repositories'),
       logs: { buildLog: (id) => builds.logPath(id), chrootLog: (key) => chrootLogPath(config.dataDir, key) },
       keys,
+      upload: httpUploadRouter({
+        intake,
+        maxFileSize: config.ftpMaxFileSize,
+        logger: logger.child({ component: 'http-upload' }),
+      }),
       logger: logger.child({ component: 'http' }),
     });
     const bound = await http.start();

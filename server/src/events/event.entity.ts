@@ -9,6 +9,12 @@ export enum EventType {
   ENGINE_STARTED = 'ENGINE_STARTED',
   ENGINE_STOPPED = 'ENGINE_STOPPED',
   FTP_UPLOAD = 'FTP_UPLOAD',
+  /** A .changes and its files went from incoming into spool: an Upload in state RECEIVED. */
+  UPLOAD_RECEIVED = 'UPLOAD_RECEIVED',
+  /** A .changes whose listed files did not all arrive; it and the files that did were removed. */
+  UPLOAD_INCOMPLETE = 'UPLOAD_INCOMPLETE',
+  /** Files removed from incoming: unclaimed by any .changes, or cut off by a crash. */
+  INCOMING_CLEANED = 'INCOMING_CLEANED',
   USER_CREATED = 'USER_CREATED',
   USER_CHANGED = 'USER_CHANGED',
   USER_REMOVED = 'USER_REMOVED',

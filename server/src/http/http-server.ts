@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import express, { type Request, type Response } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   /** Build and chroot logs, served at /logs. */
   logs: LogLocations;
   keys: InstanceKeyStore;
+  /** dput's http method: `PUT /upload/<file>`. */
+  upload?: Router;
   logger: Logger;
 }
 
@@ -109,6 +111,7 @@ export class HttpServer {
     );
     this.app.use('/repositories', repositoryRouter(opts.repositoriesDir));
     this.app.use('/logs', logsRouter(opts.logs));
+    if (opts.upload) this.app.use('/upload', opts.upload);
     this.mountArchiveKey();
     this.mountConsole();
 
