@@ -79,6 +79,6 @@ export class ConsumerResolver {
     const status = ctx.services.status();
     if (!status.ftpUrl) throw new DomainError('NOT_FOUND', 'FTP incoming is not configured');
     const daemon = await ctx.em.findOne(DaemonConfig, 1);
-    return dputConfig(daemon?.identity ?? status.identity, status.ftpUrl);
+    return dputConfig(daemon?.identity ?? status.identity, status.ftpUrl, status.httpUrl || undefined);
   }
 }

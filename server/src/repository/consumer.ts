@@ -68,10 +68,13 @@ export async function sourcesList(em: EntityManager, opts: SourcesListOptions): 
   return out.length ? out.join(opts.format === 'ONE_LINE' ? '\n' : '\n\n') + '\n' : '';
 }
 
-/** A dput.cf section for this instance (dput's ftp method, anonymous, into the incoming root). */
-export function dputConfig(identity: string, ftpUrl: string): string {
+/**
+ * dput.cf sections for this instance: `[debyard-<identity>]` (dput's ftp method, anonymous, into the
+ * incoming root) and, with `httpUrl`, `[debyard-<identity>-http]` (dput's http method, `PUT /upload/`).
+ */
+export function dputConfig(identity: string, ftpUrl: string, httpUrl?: string): string {
   const u = new URL(ftpUrl);
-  return [
+  const ftp = [
     `[debyard-${identity}]`,
     'method           = ftp',
     `fqdn             = ${u.hostname}:${u.port || '21'}`,
@@ -79,5 +82,15 @@ export function dputConfig(identity: string, ftpUrl: string): string {
     'incoming         = /',
     'passive_ftp      = 1',
     '',
-  ].join('\n');
+  ];
+  if (!httpUrl) return ftp.join('\n');
+  const h = new URL(httpUrl);
+  const http = [
+    `[debyard-${identity}-http]`,
+    `method           = ${h.protocol === 'https:' ? 'https' : 'http'}`,
+    `fqdn             = ${h.host}`,
+    'incoming         = /upload/',
+    '',
+  ];
+  return [...ftp, ...http].join('\n');
 }
