@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth.service.js';
 import { BuildService } from '../build/build.service.js';
+import { UploadPipeline } from '../upload/pipeline.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -112,6 +113,17 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       ],
     });
     onStop('job queue', () => builds.close());
+    const uploads = new UploadPipeline({
+      orm,
+      events,
+      builds,
+      keys,
+      dataDir: config.dataDir,
+      plan,
+      logger: logger.child({ component: 'uploads' }),
+    });
+    builds.onFinished = (tx, build) => uploads.buildFinished(tx, build);
+    builds.addTasks(uploads.tasks());
     await clearChrootPhases(orm.em.fork());
     await builds.init();
     const intake = new Intake({
@@ -168,6 +180,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       keys,
       setup,
       builds,
+      uploads,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,
@@ -188,6 +201,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       consoleDir: CONSOLE_DIR,
       repositoriesDir: path.join(config.dataDir, 'repositories'),
       logs: { buildLog: (id) => builds.logPath(id), chrootLog: (key) => chrootLogPath(config.dataDir, key) },
+      spoolDir: path.join(config.dataDir, 'spool'),
       keys,
       upload: httpUploadRouter({
         intake,

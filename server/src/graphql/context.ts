@@ -3,6 +3,7 @@ import type { AuthChecker } from 'type-graphql';
 import type { AuthService, Principal } from '../auth/auth.service.js';
 import { Role, roleIncludes } from '../auth/role.js';
 import type { BuildService } from '../build/build.service.js';
+import type { UploadPipeline } from '../upload/pipeline.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -22,6 +23,7 @@ export interface Services {
   keys: InstanceKeyStore;
   setup: SetupService;
   builds: BuildService;
+  uploads: UploadPipeline;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
 import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
+import { UploadResolver } from '../upload/upload.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -23,6 +24,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       BuildResolver,
       BuildersResolver,
       PackageTrackerResolver,
+      UploadResolver,
     ],
     authChecker,
     validate: false,

@@ -18,7 +18,7 @@ import type { HostPort } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { repositoryRouter } from '../repository/repository-static.js';
-import { logsRouter, type LogLocations } from './logs-router.js';
+import { logsRouter, uploadsRouter, type LogLocations } from './logs-router.js';
 
 export interface HttpServerOptions {
   listen: HostPort;
@@ -31,6 +31,8 @@ export interface HttpServerOptions {
   repositoriesDir: string;
   /** Build and chroot logs, served at /logs. */
   logs: LogLocations;
+  /** <data>/spool: each upload's .changes is served at /uploads/<id>/<name>.changes. */
+  spoolDir: string;
   keys: InstanceKeyStore;
   /** dput's http method: `PUT /upload/<file>`. */
   upload?: Router;
@@ -38,7 +40,7 @@ export interface HttpServerOptions {
 }
 
 /** Paths the console's history-mode fallback must never answer (bare /repositories is a console page). */
-const NOT_CONSOLE = /^\/(graphql|logs|upload)(\/|$)|^\/repositories\/[^/]/;
+const NOT_CONSOLE = /^\/(graphql|logs|upload)(\/|$)|^\/repositories\/[^/]|^\/uploads\/[^/]+\//;
 
 export class HttpServer {
   private readonly server: http.Server;
@@ -111,6 +113,7 @@ export class HttpServer {
     );
     this.app.use('/repositories', repositoryRouter(opts.repositoriesDir));
     this.app.use('/logs', logsRouter(opts.logs));
+    this.app.use('/uploads', uploadsRouter(opts.spoolDir));
     if (opts.upload) this.app.use('/upload', opts.upload);
     this.mountArchiveKey();
     this.mountConsole();
