@@ -200,28 +200,40 @@ describe('uploads: dput in, apt out', { concurrency: false }, () => {
     assert.equal((await daemon.cli(['status'])).exitCode, 0);
   });
 
-  it('two uploads of one source version at once: exactly one wins, the other is rejected', async () => {
-    const a = await makeUpload('hello-all', {
-      version: V('1.0', 2),
-      distribution: DIST,
-      sign: key,
-      changesExtra: ['One.'],
-    });
-    const b = await makeUpload('hello-all', {
-      version: V('1.0', 2),
-      distribution: DIST,
-      sign: key,
-      changesExtra: ['Two.'],
-    });
-    made.push(a.dir, b.dir);
-    await Promise.all([dput(a.changes), dput(b.changes)]);
-    const both = await eventually(async () => {
-      const rows = (await uploadsOf('hello-all')).filter((u) => u.version === V('1.0', 2));
-      return rows.length === 2 && rows.every((u) => ['INSTALLED', 'FAILED', 'REJECTED'].includes(u.state))
-        ? rows
-        : undefined;
-    }, 300_000);
-    assert.deepEqual(both.map((u) => u.state).sort(), ['INSTALLED', 'REJECTED']);
-    assert.equal(both.find((u) => u.state === 'REJECTED')!.rejectCode, 'VERSION_EXISTS');
+  it('a kill -9 mid-build and a restart: the upload still ends INSTALLED, the repository checks clean', async () => {
+    await upload('hello-t', V('1.0'));
+    await eventually(async () => {
+      const [u] = await uploadsOf('hello-t');
+      return u?.state === 'PACKAGING' && u.builds.length ? u : undefined;
+    }, 60_000);
+    const building = await eventually(async () => {
+      const { builds } = await gql<{ builds: { nodes: { id: string; state: string }[] } }>(
+        '{ builds(source: "hello-t") { nodes { id state } } }',
+      );
+      return builds.nodes.find((b) => b.state === 'BUILDING');
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const { dataDir, httpPort, ftpPort } = daemon;
+    await daemon.stop('SIGKILL');
+    daemon = await TestDaemon.start({ dataDir, httpPort, ftpPort });
+    token = await daemon.adminToken;
+    const done = await settled('hello-t', V('1.0'));
+    assert.equal(done.state, 'INSTALLED', done.reason ?? '');
+    const { build } = await gql<{ build: { attempt: number; result: string } }>(
+      'query($id: ID!) { build(id: $id) { attempt result } }',
+      { id: building.id },
+    );
+    assert.equal(build.result, 'SUCCESSFUL');
+    assert.equal(build.attempt, 2, 'the interrupted build ran again');
+    const check = await execa(
+      'runuser',
+      ['-u', 'debyard', '--', 'reprepro', '-b', path.join(dataDir, 'repositories/test'), 'check'],
+      {
+        reject: false,
+        all: true,
+        env: { GNUPGHOME: path.join(dataDir, 'keys/gnupg') },
+      },
+    );
+    assert.equal(check.exitCode, 0, String(check.all));
   });
 });

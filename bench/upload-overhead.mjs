@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Upload to INSTALLED: a trivial signed source package (tests/fixtures/packages/hello-c) sent with stock
+// `dput` over FTP, timed from the end of dput to the upload's INSTALLED event, against the sbuild time
+// inside it. The difference is debyard's orchestration plus QA (lintian on the host, errfail); the
+// target for the orchestration is under 1 s (DESIGN.md), for the whole at most 1/5 of mini-buildd's
+// minute (12 s).
+//
+//   node bench/upload-overhead.mjs [--runs N]
+//
+// Runs as root (the daemon drops to `debyard`). It sets up its own daemon with `setup --chroots` (a
+// real chroot: about half a minute), so it needs the mirror. Exits 0 whatever the numbers are.
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TestDaemon, eventually } from '../tests/dist/support/daemon.js';
+import { generateUploaderKey, makeUpload } from '../tests/dist/support/uploads.js';
+
+const run = promisify(execFile);
+const args = process.argv.slice(2);
+const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 3;
+if (!Number.isInteger(runs) || runs < 1) {
+  console.error('usage: node bench/upload-overhead.mjs [--runs N]');
+  process.exit(2);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const daemon = await TestDaemon.start();
+const token = await daemon.adminToken;
+const key = await generateUploaderKey({ name: 'Bench Uploader' });
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-bench-upload-'));
+try {
+  const setup = await daemon.cli(
+    ['setup', '--codename', 'bookworm', '--arch', 'amd64', '--repository', 'test', '--chroots', '--apply'],
+    { timeoutMs: 900_000 },
+  );
+  if (setup.exitCode !== 0) throw new Error(`setup failed:\n${setup.stdout}${setup.stderr}`);
+  const gql = async (query, variables = {}) => {
+    const r = await daemon.gql(query, variables, token);
+    if (r.errors) throw new Error(JSON.stringify(r.errors));
+    return r.data;
+  };
+  const { status } = await gql('{ status { identity } }');
+  const dputCf = path.join(work, 'dput.cf');
+  await fs.writeFile(dputCf, (await daemon.cli(['dput-config'])).stdout);
+
+  const rows = [];
+  for (let i = 0; i <= runs; i++) {
+    const version = `1.${i}~test12+1`;
+    const u = await makeUpload('hello-c', { version, distribution: 'bookworm-test-unstable', sign: key, outDir: work });
+    await run('dput', ['-c', dputCf, `debyard-${status.identity}`, u.changes], {
+      env: { ...process.env, GNUPGHOME: key.gnupgHome, HOME: work },
+    });
+    const dputEnd = Date.now();
+    const done = await eventually(async () => {
+      const { uploads } = await gql(
+        'query($s: String) { uploads(source: $s, first: 5) { nodes { version state reason builds { sbuildSeconds } } } }',
+        { s: 'hello-c' },
+      );
+      const row = uploads.nodes.find((n) => n.version === version);
+      return row && ['INSTALLED', 'FAILED', 'REJECTED'].includes(row.state) ? row : undefined;
+    }, 600_000);
+    const total = (Date.now() - dputEnd) / 1000;
+    if (done.state !== 'INSTALLED') throw new Error(`${version} ended ${done.state}: ${done.reason}`);
+    const sbuild = done.builds.reduce((s, b) => s + (b.sbuildSeconds ?? 0), 0);
+    if (i === 0) {
+      console.log(`warm-up: ${total.toFixed(2)} s`);
+      continue;
+    }
+    rows.push({ total, sbuild });
+    console.log(
+      `run ${i}: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s, rest ${(total - sbuild).toFixed(2)} s`,
+    );
+  }
+  const total = median(rows.map((r) => r.total));
+  const sbuild = median(rows.map((r) => r.sbuild));
+  console.log(`median: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s`);
+  console.log(
+    `overhead (everything but sbuild, lintian included): ${(total - sbuild).toFixed(2)} s; ratio to sbuild ${(total / sbuild).toFixed(3)}`,
+  );
+  console.log(`against mini-buildd's ~60 s: ${(total / 60).toFixed(3)} (target at most 0.2)`);
+} finally {
+  await daemon.cli(['config', 'chroot', 'remove', 'bookworm-amd64'], { timeoutMs: 120_000 });
+  await daemon.dispose();
+  await key.dispose();
+  await fs.rm(work, { recursive: true, force: true });
+}
