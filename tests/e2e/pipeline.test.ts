@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { schrootName } from '@debyard/server/dist/chroot/chroot-ops.js';
 import { execa } from 'execa';
 import { aptInstallInChroot } from '../support/apt.js';
+import { launchChromium } from '../support/browser.js';
+import { checkTrackerPage, checkUploadPage } from '../support/console-uploads.js';
 import { eventually, TestDaemon } from '../support/daemon.js';
 import { generateUploaderKey, makeUpload, type UploaderKey } from '../support/uploads.js';
 
@@ -198,6 +200,28 @@ describe('uploads: dput in, apt out', { concurrency: false }, () => {
     assert.equal(again.rejectCode, 'VERSION_EXISTS');
     assert.match(again.reason ?? '', /raise the version/);
     assert.equal((await daemon.cli(['status'])).exitCode, 0);
+  });
+
+  it('shows the real uploads in the console: the failed one with its reason, the tracker with the installed versions', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext({ baseURL: daemon.httpUrl })).newPage();
+      const failed = (await uploadsOf('fail-pkg'))[0]!;
+      const shown = await checkUploadPage(page, daemon.httpUrl, failed.id, { state: 'FAILED', reason: /build failed/ });
+      assert.equal(shown.builds.length, 1);
+      assert.equal(shown.builds[0]!.href, `/builds/${failed.builds[0]!.id}`);
+      const tracker = await checkTrackerPage(page, daemon.httpUrl, 'hello-c', {
+        versions: [{ distribution: DIST, version: V('1.0'), repository: 'test' }],
+      });
+      assert.ok(tracker.uploads.some((u) => u.state === 'INSTALLED'));
+      assert.ok(tracker.uploads.some((u) => u.state === 'REJECTED'));
+      assert.deepEqual(
+        tracker.buildTimes.map((t) => t.architecture),
+        ['amd64'],
+      );
+    } finally {
+      await browser.close();
+    }
   });
 
   it('a kill -9 mid-build and a restart: the upload still ends INSTALLED, the repository checks clean', async () => {

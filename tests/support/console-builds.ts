@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 
-export const tid = (id: string): string => `[data-testid="${id}"]`;
+import { tid } from './browser.js';
+
+export { tid };
 
 export interface BuildersFigures {
   slots: number;

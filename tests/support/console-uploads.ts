@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 
-export const tid = (id: string): string => `[data-testid="${id}"]`;
+import { tid } from './browser.js';
+
+export { tid };
 
 export interface UploadPageExpectation {
   /** The state to wait for (the page follows the upload live), e.g. INSTALLED or REJECTED. */
