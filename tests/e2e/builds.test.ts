@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { schrootName } from '@debyard/server/dist/chroot/chroot-ops.js';
 import { execa } from 'execa';
 import type { Browser } from 'playwright-core';
 import { createClient } from 'graphql-ws';
@@ -69,7 +70,7 @@ describe('builds in a real chroot', { concurrency: false }, () => {
   const sessions = async () =>
     String((await execa('schroot', ['-l', '--all-sessions'], { reject: false })).stdout)
       .split('\n')
-      .filter((l) => l.includes(path.basename(path.dirname(daemon.dataDir))) || /session:debyard-/.test(l));
+      .filter((l) => l.startsWith(`session:${schrootName(daemon.dataDir, 'bookworm-amd64')}-`));
 
   before(async () => {
     daemon = await TestDaemon.start();
@@ -288,9 +289,11 @@ describe('builds in a real chroot', { concurrency: false }, () => {
     await new Promise((r) => setTimeout(r, 3000)); // well inside sbuild
     const { dataDir, httpPort, ftpPort } = daemon;
     await daemon.stop('SIGKILL');
-    await eventually(async () => ((await sessions()).length === 0 ? true : undefined), 15_000);
+    // sbuild gets TERM from setpriv's parent-death signal; one still installing build dependencies
+    // ignores it until its build ends, so it is the restarted daemon that ends it and its session.
     daemon = await TestDaemon.start({ dataDir, httpPort, ftpPort });
     token = await daemon.adminToken;
+    await eventually(async () => ((await sessions()).length === 0 ? true : undefined), 20_000);
     const again = await build(slow.id);
     assert.notEqual(again.state, 'BUILT');
     assert.equal(again.attempt, 2);

@@ -11,12 +11,15 @@ import {
   type TaskList,
 } from 'graphile-worker';
 import { Logger as GraphileLogger } from 'graphile-worker';
+import { execa } from 'execa';
 import pg from 'pg';
 import pgConnectionString from 'pg-connection-string';
 import type { EngineComponent } from '../engine/engine.js';
 import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
 import { DomainError } from '../graphql/errors.js';
+import { ChrootBackend } from '../chroot/chroot.entity.js';
+import { sessionsOf } from '../chroot/chroot-helper.js';
 import { DaemonConfig } from '../instance/daemon-config.entity.js';
 import { addJob, removePendingJob, TASKS } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
@@ -24,7 +27,7 @@ import { Build, BuildResult, BuildState, QaResult } from './build.entity.js';
 import { planBuild, type PlanContext } from './build-plan.js';
 import { fetchSource } from './dsc.js';
 import { runAutopkgtest, runLintian } from './qa.js';
-import { resultOf, sbuildArgs, startSbuild, type SbuildRun } from './sbuild.js';
+import { endBuildSteps, resultOf, sbuildArgs, startSbuild, type SbuildRun } from './sbuild.js';
 
 /** A build is re-queued after a crash at most this often, then it fails with the reason. */
 const MAX_ATTEMPTS = 3;
@@ -412,6 +415,7 @@ export class BuildService {
     }
     const outcome = await sbuild.result;
     build.pid = null;
+    await this.endLeftSessions(build, log);
     if (slot.requeue && !slot.cancelledBy) {
       await this.requeueOrFail(build.id, 'the daemon is stopping', em);
       throw new Error('the daemon is stopping: the build goes back to the queue');
@@ -445,6 +449,33 @@ export class BuildService {
     if (slot.cancelledBy) reason = `cancelled by ${slot.cancelledBy} while building`;
     await fs.appendFile(log, `\ndebyard: ${result}${failStage ? ` (${failStage})` : ''}: ${reason}\n`);
     await em.transactional((tx) => this.finish(tx, build, result, failStage, reason));
+  }
+
+  /**
+   * sbuild leaves its schroot session behind when a TERM (a cancel, the parent-death signal) comes
+   * while the session is being set up. Once no other build of this daemon uses the chroot (and it is
+   * not being updated), sessions of it are left-overs: they are ended here.
+   */
+  private async endLeftSessions(build: Build, log: string): Promise<void> {
+    const ref = build.spec.chroot;
+    if (ref.backend !== ChrootBackend.SCHROOT) return;
+    for (const [id] of this.running)
+      if (id !== build.id && (await this.opts.orm.em.fork().findOne(Build, id))?.spec.chroot.name === ref.name) return;
+    const [row] = await this.opts.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ phase: string | null }[]>(
+        `select c.phase from chroot c join source s on s.id = c.source_id where s.codename || '-' || c.architecture = ?`,
+        [build.chroot],
+      );
+    if (row?.phase) return;
+    for (const session of await sessionsOf(ref.name)) {
+      const r = await execa('schroot', ['-e', '-f', '-c', `session:${session}`], { reject: false, cwd: '/' });
+      await fs.appendFile(
+        log,
+        `debyard: ended the schroot session ${session} sbuild left behind (exit ${r.exitCode})\n`,
+      );
+    }
   }
 
   /** A chroot being created or updated is not built in (its base changes under the overlay): wait for it. */
@@ -558,13 +589,14 @@ async function killLeftover(pid: number | null, logger: Logger): Promise<void> {
   if (!cmdline.includes('sbuild')) return;
   logger.warn({ pid }, 'ending an sbuild left by the previous daemon');
   try {
-    process.kill(-pid, 'SIGTERM');
+    process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
     if (!(await fs.stat(`/proc/${pid}`).catch(() => null))) return;
+    if (i === 8) await endBuildSteps(pid); // as a cancel does: sbuild may be installing dependencies
   }
   try {
     process.kill(-pid, 'SIGKILL');

@@ -7,6 +7,7 @@ import { BuildDepResolver } from '../distribution/distribution.entity.js';
 import { BuildResult } from './build.entity.js';
 import {
   changesFileName,
+  isBuildStep,
   lastErrorLine,
   parseSummary,
   resultOf,
@@ -305,5 +306,15 @@ printf '| Summary\\n\\nBuild-Time: 1\\nStatus: successful\\n'
     assert.equal(o.changesFile, null);
     assert.equal(resultOf(o, true).result, BuildResult.CANCELLED);
     run.cancel(); // a second cancel after the end is harmless
+  });
+});
+
+describe('isBuildStep', () => {
+  it('picks what runs a build step, never sbuild itself or schroot beginning or ending a session', () => {
+    assert.equal(isBuildStep(['/usr/bin/perl', '/usr/bin/sbuild', '--chroot-mode=schroot']), false);
+    assert.equal(isBuildStep(['schroot', '-d', '/', '-c', 'x-1', '--run-session', '-q', '--', 'apt-get']), true);
+    assert.equal(isBuildStep(['schroot', '-c', 'x', '--begin-session']), false);
+    assert.equal(isBuildStep(['schroot', '-c', 'x-1', '--end-session', '-f']), false);
+    assert.equal(isBuildStep(['dpkg-buildpackage', '-us', '-uc', '-b']), true);
   });
 });

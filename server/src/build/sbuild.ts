@@ -178,22 +178,51 @@ export function startSbuild(spec: BuildSpec, opts: SbuildRunOptions): SbuildRun 
       if (!running()) return;
       process.kill(pid, 'SIGTERM');
       // sbuild only notes a TERM that arrives while it installs build dependencies and goes on to build
-      // (a minute, for slow-pkg). Its whole group then gets TERM too: the step in progress ends, sbuild
-      // sees its abort flag, ends the session and exits (measured: 1.3 s after the first TERM).
+      // (a minute, for slow-pkg). The step in progress is then ended too, and sbuild sees its abort
+      // flag, ends its session and exits (measured: 1.3 s after the first TERM).
       setTimeout(() => {
-        if (!running()) return;
-        try {
-          process.kill(-pid, 'SIGTERM');
-        } catch {
-          // gone meanwhile, or nothing left we may signal
-        }
+        if (running()) void endBuildSteps(pid);
       }, CANCEL_GRACE_MS).unref();
     },
   };
 }
 
-/** How long sbuild gets to abort by itself before its process group is terminated. */
+/** How long sbuild gets to abort by itself before the step it runs is ended. */
 const CANCEL_GRACE_MS = 800;
+
+/**
+ * Sends TERM to the processes of sbuild's group that run a build step (apt, dpkg-buildpackage, their
+ * schroot --run-session wrappers), never to sbuild itself nor to schroot beginning or ending a session:
+ * sbuild must still be able to clean up. Processes we may not signal (root's, inside the chroot) are
+ * reached through their wrappers. Returns how many were signalled.
+ */
+export async function endBuildSteps(pgid: number): Promise<number> {
+  let signalled = 0;
+  for (const entry of await fsp.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pgid) continue;
+    const stat = await fsp.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== pgid) continue;
+    const argv = (await fsp.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (!isBuildStep(argv)) continue;
+    try {
+      process.kill(Number(entry), 'SIGTERM');
+      signalled++;
+    } catch {
+      // gone, or not ours to signal
+    }
+  }
+  return signalled;
+}
+
+/** Whether a process of sbuild's group runs a build step (see {@link endBuildSteps}). */
+export function isBuildStep(argv: string[]): boolean {
+  const program = path.basename(argv[0] ?? '');
+  if (program === 'sbuild' || argv.some((a) => a.endsWith('/sbuild'))) return false;
+  if (program === 'schroot') return argv.includes('--run-session') || argv.includes('-r');
+  return true;
+}
 
 /** `<src>_<version without epoch>_<arch>.changes`, from the .dsc name (which already has no epoch). */
 export function changesFileName(dsc: string, architecture: string): string {
