@@ -148,16 +148,18 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
     const page = adminPage;
     await page.goto('/');
     await page.locator(`${tid('event-feed-live')}[data-state="connected"]`).waitFor();
-    const name = `live-${Date.now()}.changes`;
+    // A file no .changes claims: its FTP_UPLOAD event, then the session end removes it (another event).
+    const name = `live-${Date.now()}.buildinfo`;
     await ftpUpload(name);
-    const item = page.locator(tid('event-item')).filter({ hasText: name });
+    const item = page.locator(`${tid('event-item')}[data-event-type="FTP_UPLOAD"]`).filter({ hasText: name });
     await item.waitFor();
-    assert.equal(await item.getAttribute('data-event-type'), 'FTP_UPLOAD');
     assert.ok((await item.locator(tid('event-summary')).textContent())?.includes(name));
+    const cleaned = page.locator(`${tid('event-item')}[data-event-type="INCOMING_CLEANED"]`).filter({ hasText: name });
+    await cleaned.waitFor();
     // New events go on top while the reader is there.
     assert.equal(
       await page.locator(tid('event-item')).first().getAttribute('data-event-id'),
-      await item.getAttribute('data-event-id'),
+      await cleaned.getAttribute('data-event-id'),
     );
   });
 
@@ -165,7 +167,12 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
     const page = adminPage;
     // Enough events to scroll the page; one FTP session records one event per file.
     await ftpUpload(...Array.from({ length: 15 }, (_, i) => `filler-${i}.buildinfo`));
-    await page.locator(tid('event-item')).filter({ hasText: 'filler-14.buildinfo' }).waitFor();
+    await page.locator(tid('event-item')).filter({ hasText: 'filler-14.buildinfo' }).first().waitFor();
+    // The session end removes the unclaimed files, with one event.
+    await page
+      .locator(tid('event-item'))
+      .filter({ hasText: /removed filler-0\.buildinfo/ })
+      .waitFor();
     const shown = await page.locator(tid('event-item')).count();
 
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
@@ -175,20 +182,21 @@ describe('web console: a real browser against the real daemon', { timeout: 120_0
       'the page did not scroll: not enough events to push the feed past the viewport',
     );
 
-    const names = ['held-1.changes', 'held-2.changes'];
+    // Two files no .changes claims: one event per file, and one when the session end removes them.
+    const names = ['held-1.buildinfo', 'held-2.buildinfo'];
     await ftpUpload(...names);
     const button = page.locator(tid('event-new-button'));
-    await page.locator(`${tid('event-new-button')}[data-count="2"]`).waitFor();
-    assert.match((await button.textContent()) ?? '', /2 new events/);
-    assert.match((await page.locator(tid('event-feed-announcement')).textContent()) ?? '', /2 new events/);
+    await page.locator(`${tid('event-new-button')}[data-count="3"]`).waitFor();
+    assert.match((await button.textContent()) ?? '', /3 new events/);
+    assert.match((await page.locator(tid('event-feed-announcement')).textContent()) ?? '', /3 new events/);
     assert.equal(await page.locator(tid('event-item')).count(), shown, 'the list moved under the reader');
     assert.equal(await page.locator(tid('event-item')).filter({ hasText: 'held-1' }).count(), 0);
 
     await button.click();
-    await page.locator(tid('event-item')).filter({ hasText: 'held-2.changes' }).waitFor();
-    await page.locator(tid('event-item')).filter({ hasText: 'held-1.changes' }).waitFor();
+    await page.locator(tid('event-item')).filter({ hasText: 'held-2.buildinfo' }).first().waitFor();
+    await page.locator(tid('event-item')).filter({ hasText: 'held-1.buildinfo' }).first().waitFor();
     assert.equal(await page.locator(tid('event-new-button')).count(), 0);
-    assert.equal(await page.locator(tid('event-item')).count(), shown + 2);
+    assert.equal(await page.locator(tid('event-item')).count(), shown + 3);
     const ids = await page
       .locator(tid('event-item'))
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-event-id')));

@@ -41,8 +41,13 @@ describe('intake: uploads go from incoming into spool, exactly once', () => {
     (await fs.readdir(path.join(daemon.dataDir, 'spool')).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
   const incoming = async () =>
     (await fs.readdir(path.join(daemon.dataDir, 'incoming')))
-      .filter((n) => n !== 'http')
-      .concat((await fs.readdir(path.join(daemon.dataDir, 'incoming/http'))).map((n) => `http/${n}`));
+      .filter((n) => n !== 'http' && n !== 'sessions')
+      .concat((await fs.readdir(path.join(daemon.dataDir, 'incoming/http'))).map((n) => `http/${n}`))
+      .concat(
+        (await fs.readdir(path.join(daemon.dataDir, 'incoming/sessions')).catch(() => [] as string[])).map(
+          (n) => `sessions/${n}`,
+        ),
+      );
   const received = async (changesName: string) =>
     (await recentEvents(daemon, 200)).filter(
       (e) => e.type === 'UPLOAD_RECEIVED' && e.payload.changesName === changesName,

@@ -202,6 +202,31 @@ describe('uploads: dput in, apt out', { concurrency: false }, () => {
     assert.equal((await daemon.cli(['status'])).exitCode, 0);
   });
 
+  it('two uploads of one source version at once (FTP sessions with the same file names): exactly one wins', async () => {
+    const a = await makeUpload('hello-all', {
+      version: V('1.0', 2),
+      distribution: DIST,
+      sign: key,
+      changesExtra: ['One.'],
+    });
+    const b = await makeUpload('hello-all', {
+      version: V('1.0', 2),
+      distribution: DIST,
+      sign: key,
+      changesExtra: ['Two.'],
+    });
+    made.push(a.dir, b.dir);
+    await Promise.all([dput(a.changes), dput(b.changes)]);
+    const both = await eventually(async () => {
+      const rows = (await uploadsOf('hello-all')).filter((u) => u.version === V('1.0', 2));
+      return rows.length === 2 && rows.every((u) => ['INSTALLED', 'FAILED', 'REJECTED'].includes(u.state))
+        ? rows
+        : undefined;
+    }, 300_000);
+    assert.deepEqual(both.map((u) => u.state).sort(), ['INSTALLED', 'REJECTED']);
+    assert.equal(both.find((u) => u.state === 'REJECTED')!.rejectCode, 'VERSION_EXISTS');
+  });
+
   it('shows the real uploads in the console: the failed one with its reason, the tracker with the installed versions', async () => {
     const browser = await launchChromium();
     try {

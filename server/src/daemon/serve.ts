@@ -139,16 +139,19 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       host: config.ftp.host,
       port: config.ftp.port,
       incomingDir,
+      sessionDirs: true,
       passivePorts: config.ftpPassivePorts,
       maxFileSize: config.ftpMaxFileSize,
       idleTimeoutMs: config.ftpIdleTimeoutMs,
       logger: logger.child({ component: 'ftp' }),
       onSessionEnd: async (session) => {
         await recordUploads(events, orm.em.fork(), session);
+        const dir = session.dir ?? incomingDir;
         const complete = session.files
           .filter((f) => f.complete)
-          .map((f) => ({ name: f.name, path: path.join(incomingDir, f.name), size: f.size }));
-        await intake.handOver(complete, UploadVia.FTP, session.remoteAddress);
+          .map((f) => ({ name: f.name, path: path.join(dir, f.name), size: f.size }));
+        if (session.dir) await intake.handOverSession(session.dir, complete, session.remoteAddress);
+        else await intake.handOver(complete, UploadVia.FTP, session.remoteAddress);
       },
     });
     const engine = new Engine(

@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { FtpSrv, type FtpConnection } from 'ftp-srv';
 import type { Logger } from '../log.js';
@@ -15,6 +17,12 @@ export interface FtpdOptions {
   port: number;
   /** `<data>/incoming`; must exist. */
   incomingDir: string;
+  /**
+   * Give each session a directory of its own under `<incomingDir>/sessions/` (the daemon does): two
+   * clients uploading files of the same name at once cannot mix them, and the session end hands over
+   * exactly what that session sent. Without it, every session writes into incomingDir itself.
+   */
+  sessionDirs?: boolean;
   passivePorts: { min: number; max: number };
   /** Bytes per file. */
   maxFileSize: number;
@@ -53,6 +61,8 @@ interface ParsedCommand {
 interface LiveSession {
   connection: ConnectionInternals;
   session: UploadSession;
+  /** Where this session's files go. */
+  dir: string;
 }
 
 class FtpReplyError extends Error {
@@ -124,9 +134,14 @@ export class Ftpd {
           return reject(new Error('only anonymous uploads are accepted: log in as "anonymous"'));
         const live = this.live.get(connection.id);
         if (!live) return reject(new Error('this connection is closing'));
+        if (this.opts.sessionDirs) {
+          live.dir = path.join(this.opts.incomingDir, 'sessions', sessionDirName(connection.id));
+          mkdirSync(live.dir, { recursive: true, mode: 0o750 });
+          live.session.dir = live.dir;
+        }
         resolve({
           fs: new IncomingFileSystem(connection, {
-            dir: this.opts.incomingDir,
+            dir: live.dir,
             maxFileSize: this.opts.maxFileSize,
             onOpen: (writer) => live.session.track(writer),
             onData: () => this.keepAlive(live.connection.commandSocket),
@@ -180,7 +195,7 @@ export class Ftpd {
         return;
       }
       const session = new UploadSession(connection.id, remoteAddress);
-      const live: LiveSession = { connection, session };
+      const live: LiveSession = { connection, session, dir: this.opts.incomingDir };
       this.live.set(connection.id, live);
       socket.setKeepAlive(true, 30_000);
       if (this.opts.idleTimeoutMs > 0) {
@@ -205,7 +220,8 @@ export class Ftpd {
    * Runs before ftp-srv's command dispatch: notes that the client is alive, answers FEAT with what
    * is really offered and refuses bad or existing STOR names with 553 before any data moves.
    */
-  private interceptCommands({ connection, session }: LiveSession): void {
+  private interceptCommands(live: LiveSession): void {
+    const { connection, session } = live;
     const commands = connection.commands;
     const dispatch = commands.handle.bind(commands);
     commands.handle = (message) =>
@@ -221,7 +237,7 @@ export class Ftpd {
               'End',
             );
           if (command.directive === 'STOR' && connection.authenticated) {
-            const refusal = await refuseUpload(this.opts.incomingDir, command.arg);
+            const refusal = await refuseUpload(live.dir, command.arg);
             if (refusal) {
               this.log.info({ session: session.id, name: command.arg, refusal }, 'FTP upload refused');
               connection.connector.end();
@@ -284,4 +300,10 @@ function withoutSignalHandlers<T>(create: () => T): T {
       for (const listener of process.listeners(signal))
         if (!before.get(signal)!.has(listener)) process.off(signal, listener);
   }
+}
+
+/** A directory name for an FTP connection id (ftp-srv's are random; anything else is replaced). */
+export function sessionDirName(connectionId: string): string {
+  const safe = connectionId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  return safe || 'session';
 }

@@ -13,6 +13,8 @@ export interface FtpSession {
   id: string;
   remoteAddress: string;
   files: ReceivedFile[];
+  /** The session's own directory, when sessions have one (FtpdOptions.sessionDirs). */
+  dir?: string;
 }
 
 /**
@@ -34,6 +36,8 @@ interface Upload {
 export class UploadSession {
   private readonly uploads: Upload[] = [];
   private closedByServer = false;
+  /** Set at login when the session has a directory of its own. */
+  dir: string | undefined;
 
   constructor(
     readonly id: string,
@@ -80,6 +84,6 @@ export class UploadSession {
         files.push({ ...base, complete: false, reason: TRUNCATED });
       }
     }
-    return { id: this.id, remoteAddress: this.remoteAddress, files };
+    return { id: this.id, remoteAddress: this.remoteAddress, files, ...(this.dir ? { dir: this.dir } : {}) };
   }
 }

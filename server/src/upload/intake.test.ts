@@ -69,7 +69,17 @@ describe('intake', () => {
   }
   const spoolDirs = async () => (await fs.readdir(spool())).sort();
   const incoming = async (via = UploadVia.FTP) =>
-    (await fs.readdir(intake.incomingDir(via))).filter((n) => n !== 'http').sort();
+    (await fs.readdir(intake.incomingDir(via))).filter((n) => n !== 'http' && n !== 'sessions').sort();
+
+  /** Puts a complete file into an FTP session's own directory. */
+  async function arriveInSession(session: string, name: string, content = 'data') {
+    const dir = path.join(intake.sessionsDir, session);
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, name);
+    await fs.writeFile(file, content, { mode: 0o600 });
+    await fs.chmod(file, 0o440);
+    return { name, path: file, size: Buffer.byteLength(content) };
+  }
 
   beforeEach(async () => {
     data = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-intake-'));
@@ -80,6 +90,46 @@ describe('intake', () => {
   afterEach(async () => {
     await intake.stop();
     await fs.rm(data, { recursive: true, force: true });
+  });
+
+  it('keeps two FTP sessions that upload files of the same names apart, and clears each session', async () => {
+    const names = ['hello_1.0.dsc', 'hello_1.0.tar.xz'];
+    const sessions = [];
+    for (const [session, body] of [
+      ['a', 'one'],
+      ['b', 'two'],
+    ] as const) {
+      const files = [];
+      for (const n of names) files.push(await arriveInSession(session, n, `${body}:${n}`));
+      files.push(await arriveInSession(session, 'hello_1.0_source.changes', changes(names)));
+      files.push(await arriveInSession(session, 'stray.txt'));
+      sessions.push({ dir: path.join(intake.sessionsDir, session), files });
+    }
+    const results = await Promise.all(sessions.map((s) => intake.handOverSession(s.dir, s.files, null)));
+    assert.deepEqual(
+      results.map((r) => r.received.length),
+      [1, 1],
+    );
+    const [one, two] = results.map((r) => store.uploads.get(r.received[0]!.id)!);
+    assert.equal(await fs.readFile(path.join(one!.spoolDir, 'hello_1.0.tar.xz'), 'utf8'), 'one:hello_1.0.tar.xz');
+    assert.equal(await fs.readFile(path.join(two!.spoolDir, 'hello_1.0.tar.xz'), 'utf8'), 'two:hello_1.0.tar.xz');
+    assert.deepEqual(await fs.readdir(intake.sessionsDir), [], 'the session directories are gone');
+    const cleaned = store.events.filter((e) => e.type === 'INCOMING_CLEANED');
+    assert.deepEqual(
+      cleaned.map((e) => e.payload.files),
+      [['stray.txt'], ['stray.txt']],
+    );
+  });
+
+  it('hands over what a session cut off by a crash finished, at the next start, and removes the rest', async () => {
+    const names = ['hello_1.0.dsc'];
+    await arriveInSession('crashed', 'hello_1.0.dsc');
+    await arriveInSession('crashed', 'hello_1.0_source.changes', changes(names));
+    const partial = path.join(intake.sessionsDir, 'crashed', 'half.tar.xz');
+    await fs.writeFile(partial, 'hal', { mode: 0o600 });
+    await intake.recover();
+    assert.equal(store.uploads.size, 1);
+    assert.deepEqual(await fs.readdir(intake.sessionsDir), []);
   });
 
   it('hands over a complete upload: spool/<id> holds the .changes and its files, incoming is empty', async () => {

@@ -69,10 +69,11 @@ export interface IntakeOptions {
   store: IntakeStore;
   logger: Logger;
   /**
-   * How long a complete file no .changes has claimed stays in incoming (default 10 minutes).
-   * mini-buildd removes such files when the FTP session ends; here they wait, because dupload- and
-   * curl-style clients send one file per session (the .changes arrives in a later one) and HTTP has
-   * no session at all. A .changes is matched against everything complete in its incoming area.
+   * How long a complete file no .changes has claimed stays in a shared incoming area (default 10
+   * minutes): HTTP has no session, so a .changes is matched against everything complete there. FTP
+   * sessions of the daemon have directories of their own and are cleared when they end, as in
+   * mini-buildd (a .changes and its files come in one session): two sessions uploading files of the
+   * same name at once then cannot mix them.
    */
   unclaimedGraceMs?: number;
 }
@@ -129,6 +130,20 @@ export class Intake {
   }
 
   /**
+   * The end of an FTP session that had a directory of its own (as mini-buildd: a .changes and its
+   * files come in one session): hands over its complete .changes, then removes what no .changes
+   * claimed, with an event naming it, and the directory.
+   */
+  handOverSession(dir: string, files: IncomingFile[], remoteAddress: string | null): Promise<HandOverResult> {
+    return this.serialise(async () => {
+      // A failed hand-over (the database) keeps the directory: recover() tries again at the next start.
+      const result = await this.handOverNow(files, UploadVia.FTP, remoteAddress, dir);
+      await this.dropSessionDir(dir, 'no .changes of the session claimed them');
+      return result;
+    });
+  }
+
+  /**
    * At start-up, before FTP and HTTP take uploads: removes what a crash left half done and hands
    * over complete .changes still in incoming (see the top of this file).
    */
@@ -147,6 +162,12 @@ export class Intake {
         await fs.rm(path.join(this.spoolRoot, String(id)), { recursive: true, force: true });
       }
       for (const via of [UploadVia.FTP, UploadVia.HTTP]) await this.recoverIncoming(via);
+      // FTP sessions a crash cut off: what they finished is handed over, the rest goes.
+      for (const name of await readdirIfAny(this.sessionsDir)) {
+        const dir = path.join(this.sessionsDir, name);
+        await this.recoverIncoming(UploadVia.FTP, dir);
+        await this.dropSessionDir(dir, 'left by an FTP session the daemon did not see end');
+      }
     });
   }
 
@@ -198,8 +219,9 @@ export class Intake {
     files: IncomingFile[],
     via: UploadVia,
     remoteAddress: string | null,
+    sessionDir?: string,
   ): Promise<HandOverResult> {
-    const dir = this.incomingDir(via);
+    const dir = sessionDir ?? this.incomingDir(via);
     const result: HandOverResult = { received: [], incomplete: [] };
     const done = new Set<string>();
     let failure: unknown;
@@ -274,8 +296,26 @@ export class Intake {
     }
   }
 
-  private async recoverIncoming(via: UploadVia): Promise<void> {
-    const dir = this.incomingDir(via);
+  /** `<data>/incoming/sessions`: the directories of FTP sessions (FtpdOptions.sessionDirs). */
+  get sessionsDir(): string {
+    return path.join(this.incomingDir(UploadVia.FTP), 'sessions');
+  }
+
+  /** Removes an FTP session's directory; files still in it are reported as unclaimed. */
+  private async dropSessionDir(dir: string, why: string): Promise<void> {
+    if (path.dirname(dir) !== this.sessionsDir) throw new Error(`${dir} is not an FTP session directory`);
+    const left = await readdirIfAny(dir);
+    await fs.rm(dir, { recursive: true, force: true });
+    if (left.length)
+      await this.store.report(
+        EventType.INCOMING_CLEANED,
+        `removed ${left.join(', ')} from FTP incoming: ${why}; send a .changes and its files in one session`,
+        { via: UploadVia.FTP, files: left, reason: 'unclaimed' },
+      );
+  }
+
+  private async recoverIncoming(via: UploadVia, sessionDir?: string): Promise<void> {
+    const dir = sessionDir ?? this.incomingDir(via);
     const complete: IncomingFile[] = [];
     const partial: string[] = [];
     for (const name of await readdirIfAny(dir)) {
@@ -296,7 +336,7 @@ export class Intake {
         { via, files: partial, reason: 'incomplete' },
       );
     }
-    const result = await this.handOverNow(complete, via, null);
+    const result = await this.handOverNow(complete, via, null, sessionDir);
     if (result.received.length)
       this.log.info({ via, received: result.received }, 'handed over uploads left in incoming');
   }
