@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { schrootPrefix } from '@debyard/server/dist/chroot/chroot-ops.js';
 import { execa, type ResultPromise } from 'execa';
 import { freePort } from './postgres.js';
 
@@ -149,6 +150,7 @@ export class TestDaemon {
   /** Stops it (if running) and removes its data directory. */
   async dispose(): Promise<void> {
     if (this.proc.exitCode === null) await this.stop('SIGTERM');
+    await removeSchrootLeftovers(this.dataDir);
     await fs.rm(path.dirname(this.dataDir), { recursive: true, force: true });
   }
 
@@ -180,4 +182,21 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Ends the schroot sessions and removes the schroot configurations of a test daemon's chroots (as
+ * root), so that a test that failed before removing its chroot leaves nothing in /etc/schroot.
+ */
+async function removeSchrootLeftovers(dataDir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const prefix = schrootPrefix(dataDir);
+  if (!/^debyard-[0-9a-f]{8}-$/.test(prefix)) return; // only a test instance's own, never the default's
+  const sessions = String((await execa('schroot', ['-l', '--all-sessions'], { reject: false, cwd: '/' })).stdout);
+  for (const line of sessions.split('\n'))
+    if (line.startsWith(`session:${prefix}`))
+      await execa('schroot', ['-e', '-f', '-c', line], { reject: false, cwd: '/' });
+  const confDir = '/etc/schroot/chroot.d';
+  for (const name of await fs.readdir(confDir).catch(() => [] as string[]))
+    if (name.startsWith(prefix) && name.endsWith('.conf')) await fs.rm(path.join(confDir, name), { force: true });
 }
