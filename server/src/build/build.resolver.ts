@@ -19,22 +19,15 @@ import { Chroot } from '../chroot/chroot.entity.js';
 import { chrootLogPath } from '../chroot/chroot-ops.js';
 import { type Context, currentUser } from '../graphql/context.js';
 import { DomainError } from '../graphql/errors.js';
+import { firstArg, idArg, type Page, PageOf, toPage } from '../graphql/paging.js';
 import { Build, BuildResult, BuildState } from './build.entity.js';
 import { LogChunk, tailLog } from './log-tail.js';
 
-const MAX_PAGE = 200;
-
-@ObjectType({ description: 'A page of builds, newest first' })
-class BuildPage {
-  @Field(() => [Build])
-  nodes!: Build[];
-
-  @Field(() => Int, { description: 'Builds matching the filter, on all pages' })
-  totalCount!: number;
-
-  @Field({ description: 'Older builds follow: ask again with before = the last id' })
-  hasMore!: boolean;
-}
+const BuildPage = PageOf('BuildPage', Build, {
+  page: 'A page of builds, newest first',
+  totalCount: 'Builds matching the filter, on all pages',
+  hasMore: 'Older builds follow: ask again with before = the last id',
+});
 
 @ObjectType({ description: 'Load and queue length at one moment' })
 class BuilderSample {
@@ -76,10 +69,7 @@ export class BuildersResolver {
   }
 }
 
-function buildId(value: string): number {
-  if (!/^\d{1,9}$/.test(value)) throw new DomainError('BAD_USER_INPUT', `a build id is a whole number, not "${value}"`);
-  return Number(value);
-}
+const buildId = (value: string): number => idArg('a build', value);
 
 function offsetArg(value: number | null | undefined): number {
   const o = value ?? 0;
@@ -100,16 +90,15 @@ export class BuildResolver {
     @Arg('architecture', () => String, { nullable: true }) architecture?: string,
     @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
     @Arg('before', () => ID, { nullable: true }) before?: string,
-  ): Promise<BuildPage> {
-    if (first < 1 || first > MAX_PAGE)
-      throw new DomainError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE}, not ${first}`);
+  ): Promise<Page<Build>> {
+    firstArg(first);
     const page = await ctx.services.builds.list(
       ctx.em,
       { state, result, source, distribution, architecture },
       first + 1,
       before === undefined || before === null ? undefined : buildId(before),
     );
-    return { nodes: page.nodes.slice(0, first), totalCount: page.totalCount, hasMore: page.nodes.length > first };
+    return toPage(page.nodes, first, page.totalCount);
   }
 
   @Query(() => Build, { nullable: true })

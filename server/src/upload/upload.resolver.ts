@@ -1,42 +1,16 @@
-import {
-  Arg,
-  Authorized,
-  Ctx,
-  Field,
-  FieldResolver,
-  ID,
-  Int,
-  Mutation,
-  ObjectType,
-  Query,
-  Resolver,
-  Root,
-} from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Role } from '../auth/role.js';
 import { Build } from '../build/build.entity.js';
 import { type Context, currentUser } from '../graphql/context.js';
-import { DomainError } from '../graphql/errors.js';
+import { firstArg, idArg, type Page, PageOf, toPage } from '../graphql/paging.js';
 import { Upload, UploadState } from './upload.entity.js';
 
-const MAX_PAGE = 200;
+const UploadPage = PageOf('UploadPage', Upload, {
+  page: 'A page of uploads, newest first',
+  hasMore: 'Older uploads follow: ask again with before = the last id',
+});
 
-@ObjectType({ description: 'A page of uploads, newest first' })
-class UploadPage {
-  @Field(() => [Upload])
-  nodes!: Upload[];
-
-  @Field(() => Int)
-  totalCount!: number;
-
-  @Field({ description: 'Older uploads follow: ask again with before = the last id' })
-  hasMore!: boolean;
-}
-
-function uploadId(value: string): number {
-  if (!/^\d{1,9}$/.test(value))
-    throw new DomainError('BAD_USER_INPUT', `an upload id is a whole number, not "${value}"`);
-  return Number(value);
-}
+const uploadId = (value: string): number => idArg('an upload', value);
 
 @Resolver(() => Upload)
 export class UploadResolver {
@@ -48,9 +22,8 @@ export class UploadResolver {
     @Arg('repository', () => String, { nullable: true }) repository?: string,
     @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
     @Arg('before', () => ID, { nullable: true }) before?: string,
-  ): Promise<UploadPage> {
-    if (first < 1 || first > MAX_PAGE)
-      throw new DomainError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE}, not ${first}`);
+  ): Promise<Page<Upload>> {
+    firstArg(first);
     const where: Record<string, unknown> = {};
     if (state) where.state = state;
     if (source) where.source = source;
@@ -58,7 +31,7 @@ export class UploadResolver {
     const totalCount = await ctx.em.count(Upload, where);
     if (before != null) where.id = { $lt: uploadId(before) };
     const nodes = await ctx.em.find(Upload, where, { orderBy: { id: 'desc' }, limit: first + 1 });
-    return { nodes: nodes.slice(0, first), totalCount, hasMore: nodes.length > first };
+    return toPage(nodes, first, totalCount);
   }
 
   @Query(() => Upload, { nullable: true })
