@@ -1,36 +1,9 @@
 import { gql } from '@urql/core';
+import { BUILD_FIELDS } from './buildFields';
 import type { Build, BuildFilter, BuildPage, Builders, LogChunk } from './types';
 
 // The builders' and builds' pages' documents, apart from documents.ts so that they load with those
 // pages' chunks.
-
-const BUILD_FIELDS = gql`
-  fragment BuildFields on Build {
-    id
-    source
-    version
-    distribution
-    architecture
-    archAll
-    chroot
-    state
-    result
-    failStage
-    reason
-    cancelRequestedBy
-    queuedAt
-    startedAt
-    finishedAt
-    sbuildSeconds
-    lintian
-    autopkgtest
-    attempt
-    builder
-    testBuild
-    requestedBy
-    logUrl
-  }
-`;
 
 export const BuildsQuery = gql<{ builds: BuildPage }, BuildFilter & { first: number; before?: string | null }>`
   query Builds(

@@ -1,4 +1,5 @@
 import { gql } from '@urql/core';
+import { BUILD_FIELDS } from './buildFields';
 import type { PackageSummary, PackageTracker, Upload, UploadFilter, UploadPage, UploadWithBuilds } from './types';
 
 // The uploads' and package tracker's documents, apart from documents.ts so that they load with those
@@ -29,33 +30,13 @@ const UPLOAD_FIELDS = gql`
   }
 `;
 
+/** An upload's build: whether it may fail without failing the upload, too. */
 const UPLOAD_BUILD_FIELDS = gql`
   fragment UploadBuildFields on Build {
-    id
-    source
-    version
-    distribution
-    architecture
-    archAll
-    chroot
-    state
-    result
-    failStage
-    reason
-    cancelRequestedBy
-    queuedAt
-    startedAt
-    finishedAt
-    sbuildSeconds
-    lintian
-    autopkgtest
-    attempt
-    builder
-    testBuild
-    requestedBy
-    logUrl
+    ...BuildFields
     optional
   }
+  ${BUILD_FIELDS}
 `;
 
 export const UploadsQuery = gql<{ uploads: UploadPage }, UploadFilter & { first: number; before?: string | null }>`
