@@ -4,6 +4,7 @@ import { BuildersQuery, ChrootLogSubscription, TestBuildMutation } from '../api/
 import { toApiError, type ApiError } from '../api/errors';
 import type { Build, Builders, ConfigObject } from '../api/types';
 import { useBuildEvents } from './useBuilds';
+import { useLatestQuery } from './useLatestQuery';
 import { useLogStream } from './useLogStream';
 
 /** How far back the chart goes. */
@@ -21,32 +22,15 @@ export function useBuilders() {
   /** Queued builds, the next to start first. */
   const queue = shallowRef<Build[]>([]);
   const queueTotal = ref(0);
-  const loading = ref(false);
-  const error = ref<ApiError | null>(null);
-  let generation = 0;
-
-  async function load(): Promise<void> {
-    const mine = ++generation;
-    loading.value = true;
-    try {
-      const result = await client
-        .query(BuildersQuery, { hours: HISTORY_HOURS, queueSize: QUEUE_SIZE }, { requestPolicy: 'network-only' })
-        .toPromise();
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        error.value = result.error
-          ? toApiError(result.error)
-          : { message: 'The daemon sent no answer.', code: 'UNKNOWN' };
-        return;
-      }
-      error.value = null;
-      builders.value = result.data.builders;
-      queue.value = [...result.data.queue.nodes].reverse();
-      queueTotal.value = result.data.queue.totalCount;
-    } finally {
-      if (mine === generation) loading.value = false;
-    }
-  }
+  const { loading, error, load } = useLatestQuery(
+    BuildersQuery,
+    () => ({ hours: HISTORY_HOURS, queueSize: QUEUE_SIZE }),
+    (data) => {
+      builders.value = data.builders;
+      queue.value = [...data.queue.nodes].reverse();
+      queueTotal.value = data.queue.totalCount;
+    },
+  );
 
   void load();
   const live = useBuildEvents(

@@ -1,4 +1,4 @@
-import { getCurrentScope, onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue';
+import { ref, shallowRef, watch, type Ref } from 'vue';
 import { client } from '../api/client';
 import {
   BuildLogSubscription,
@@ -9,15 +9,14 @@ import {
 } from '../api/buildDocuments';
 import { toApiError, type ApiError } from '../api/errors';
 import type { Build, BuildFilter, DaemonEvent } from '../api/types';
-import { useLiveEvents } from './useLiveEvents';
+import { useEventReload } from './useEventReload';
+import { NO_ANSWER } from './useLatestQuery';
 import { useLogStream } from './useLogStream';
+import { usePagedList } from './usePagedList';
 
 export const BUILDS_PAGE_SIZE = 50;
 /** A reload keeps the pages the reader loaded, up to this many builds. */
 const MAX_RELOAD = 500;
-const RELOAD_DELAY_MS = 250;
-
-const NO_ANSWER: ApiError = { message: 'The daemon sent no answer.', code: 'UNKNOWN' };
 
 export const isBuildEvent = (event: DaemonEvent): boolean => event.type.startsWith('BUILD_');
 
@@ -27,109 +26,22 @@ export function eventBuildId(event: DaemonEvent): string | null {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
 }
 
-/**
- * Calls `reload` shortly after BUILD_* events that `match` (several events of one build come
- * together: one reload is enough).
- */
+/** Calls `reload` shortly after BUILD_* events that `match`. */
 export function useBuildEvents(reload: () => void, match: (event: DaemonEvent) => boolean = isBuildEvent) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const live = useLiveEvents((event) => {
-    if (!match(event)) return;
-    clearTimeout(timer);
-    timer = setTimeout(reload, RELOAD_DELAY_MS);
-  });
-  void live.start();
-  if (getCurrentScope()) onScopeDispose(() => clearTimeout(timer));
-  return live;
+  return useEventReload(reload, match);
 }
 
 /** Builds matching `filter`, newest first, with "older" paging, reloaded on BUILD_* events. */
 export function useBuilds(filter: Ref<BuildFilter>) {
-  const builds = shallowRef<Build[]>([]);
-  const totalCount = ref<number | null>(null);
-  const hasMore = ref(false);
-  const loading = ref(false);
-  const loadingOlder = ref(false);
-  const error = ref<ApiError | null>(null);
-  const olderError = ref<ApiError | null>(null);
-  let generation = 0;
-
-  /** (Re)loads from the newest, as many as are shown now (at least a page). */
-  async function load(keepPages = true): Promise<void> {
-    const mine = ++generation;
-    const first = keepPages ? Math.min(Math.max(builds.value.length, BUILDS_PAGE_SIZE), MAX_RELOAD) : BUILDS_PAGE_SIZE;
-    loading.value = true;
-    try {
-      const result = await client
-        .query(BuildsQuery, { ...filter.value, first }, { requestPolicy: 'network-only' })
-        .toPromise();
-      // An answer for the filters shown before must not overwrite the current one.
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        error.value = result.error ? toApiError(result.error) : NO_ANSWER;
-        return;
-      }
-      error.value = null;
-      builds.value = result.data.builds.nodes;
-      totalCount.value = result.data.builds.totalCount;
-      hasMore.value = result.data.builds.hasMore;
-    } finally {
-      if (mine === generation) loading.value = false;
-    }
-  }
-
-  async function loadOlder(): Promise<void> {
-    const oldest = builds.value.at(-1);
-    if (!oldest || loadingOlder.value) return;
-    const mine = generation;
-    loadingOlder.value = true;
-    olderError.value = null;
-    try {
-      const result = await client
-        .query(
-          BuildsQuery,
-          { ...filter.value, first: BUILDS_PAGE_SIZE, before: oldest.id },
-          { requestPolicy: 'network-only' },
-        )
-        .toPromise();
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        olderError.value = result.error ? toApiError(result.error) : NO_ANSWER;
-        return;
-      }
-      const have = new Set(builds.value.map((b) => b.id));
-      builds.value = [...builds.value, ...result.data.builds.nodes.filter((b) => !have.has(b.id))];
-      hasMore.value = result.data.builds.hasMore;
-      totalCount.value = result.data.builds.totalCount;
-    } finally {
-      loadingOlder.value = false;
-    }
-  }
-
-  // By value: the route hands out a new filter object on every navigation.
-  watch(
-    () => JSON.stringify(filter.value),
-    () => {
-      builds.value = [];
-      totalCount.value = null;
-      void load(false);
-    },
-    { immediate: true },
-  );
-  const live = useBuildEvents(() => void load());
-
-  return {
-    builds,
-    totalCount,
-    hasMore,
-    loading,
-    loadingOlder,
-    error,
-    olderError,
-    liveError: live.error,
-    load,
-    loadOlder,
-  };
+  const { items, ...list } = usePagedList({
+    query: BuildsQuery,
+    page: (data) => data.builds,
+    filter,
+    pageSize: BUILDS_PAGE_SIZE,
+    maxReload: MAX_RELOAD,
+    concerns: isBuildEvent,
+  });
+  return { builds: items, ...list };
 }
 
 /**

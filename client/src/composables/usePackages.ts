@@ -1,47 +1,20 @@
-import { ref, shallowRef, watch, type Ref } from 'vue';
-import { client } from '../api/client';
+import { shallowRef, watch, type Ref } from 'vue';
 import { PackageQuery, PackagesQuery } from '../api/uploadDocuments';
-import { toApiError, type ApiError } from '../api/errors';
 import type { DaemonEvent, PackageSummary, PackageTracker } from '../api/types';
 import { useBuildEvents } from './useBuilds';
+import { useLatestQuery } from './useLatestQuery';
 import { isUploadEvent } from './useUploads';
 
 export const PACKAGES_LIMIT = 200;
-const NO_ANSWER: ApiError = { message: 'The daemon sent no answer.', code: 'UNKNOWN' };
 
 /** Source packages uploaded here whose name contains `search`, most recently uploaded first; live. */
 export function usePackages(search: Ref<string>) {
   const packages = shallowRef<PackageSummary[]>([]);
-  const loading = ref(false);
-  const loaded = ref(false);
-  const error = ref<ApiError | null>(null);
-  let generation = 0;
-
-  async function load(): Promise<void> {
-    const mine = ++generation;
-    loading.value = true;
-    try {
-      const result = await client
-        .query(
-          PackagesQuery,
-          { search: search.value.trim() || null, first: PACKAGES_LIMIT },
-          { requestPolicy: 'network-only' },
-        )
-        .toPromise();
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        error.value = result.error ? toApiError(result.error) : NO_ANSWER;
-        return;
-      }
-      error.value = null;
-      packages.value = result.data.packages;
-    } finally {
-      if (mine === generation) {
-        loading.value = false;
-        loaded.value = true;
-      }
-    }
-  }
+  const { loading, loaded, error, load } = useLatestQuery(
+    PackagesQuery,
+    () => ({ search: search.value.trim() || null, first: PACKAGES_LIMIT }),
+    (data) => (packages.value = data.packages),
+  );
 
   watch(search, () => void load(), { immediate: true });
   const live = useBuildEvents(() => void load(), isUploadEvent);
@@ -55,28 +28,11 @@ export const eventSource = (event: DaemonEvent): string | null =>
 /** The package tracker of one source, read again on every event that names it. */
 export function usePackageTracker(source: Ref<string>) {
   const tracker = shallowRef<PackageTracker | null>(null);
-  const loading = ref(false);
-  const error = ref<ApiError | null>(null);
-  let generation = 0;
-
-  async function load(): Promise<void> {
-    const mine = ++generation;
-    loading.value = true;
-    try {
-      const result = await client
-        .query(PackageQuery, { source: source.value }, { requestPolicy: 'network-only' })
-        .toPromise();
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        error.value = result.error ? toApiError(result.error) : NO_ANSWER;
-        return;
-      }
-      error.value = null;
-      tracker.value = result.data.package;
-    } finally {
-      if (mine === generation) loading.value = false;
-    }
-  }
+  const { loading, error, load } = useLatestQuery(
+    PackageQuery,
+    () => ({ source: source.value }),
+    (data) => (tracker.value = data.package),
+  );
 
   watch(
     source,

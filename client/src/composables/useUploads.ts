@@ -2,18 +2,13 @@ import { ref, shallowRef, watch, type Ref } from 'vue';
 import { client } from '../api/client';
 import { RetryUploadMutation, UploadQuery, UploadsQuery } from '../api/uploadDocuments';
 import { toApiError, type ApiError } from '../api/errors';
-import {
-  UPLOAD_EVENT_TYPES,
-  type DaemonEvent,
-  type Upload,
-  type UploadFilter,
-  type UploadWithBuilds,
-} from '../api/types';
+import { UPLOAD_EVENT_TYPES, type DaemonEvent, type UploadFilter, type UploadWithBuilds } from '../api/types';
 import { eventBuildId, isBuildEvent, useBuildEvents } from './useBuilds';
+import { NO_ANSWER } from './useLatestQuery';
+import { usePagedList } from './usePagedList';
 
 export const UPLOADS_PAGE_SIZE = 50;
 const MAX_RELOAD = 200;
-const NO_ANSWER: ApiError = { message: 'The daemon sent no answer.', code: 'UNKNOWN' };
 
 /** Events that change an upload: the pipeline's, and its arrival. */
 export const isUploadEvent = (event: DaemonEvent): boolean =>
@@ -27,91 +22,15 @@ export function eventUploadId(event: DaemonEvent): string | null {
 
 /** Uploads matching `filter`, newest first, with "older" paging, reloaded on upload events. */
 export function useUploads(filter: Ref<UploadFilter>) {
-  const uploads = shallowRef<Upload[]>([]);
-  const totalCount = ref<number | null>(null);
-  const hasMore = ref(false);
-  const loading = ref(false);
-  const loadingOlder = ref(false);
-  const error = ref<ApiError | null>(null);
-  const olderError = ref<ApiError | null>(null);
-  let generation = 0;
-
-  /** (Re)loads from the newest, as many as are shown now (at least a page). */
-  async function load(keepPages = true): Promise<void> {
-    const mine = ++generation;
-    const first = keepPages
-      ? Math.min(Math.max(uploads.value.length, UPLOADS_PAGE_SIZE), MAX_RELOAD)
-      : UPLOADS_PAGE_SIZE;
-    loading.value = true;
-    try {
-      const result = await client
-        .query(UploadsQuery, { ...filter.value, first }, { requestPolicy: 'network-only' })
-        .toPromise();
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        error.value = result.error ? toApiError(result.error) : NO_ANSWER;
-        return;
-      }
-      error.value = null;
-      uploads.value = result.data.uploads.nodes;
-      totalCount.value = result.data.uploads.totalCount;
-      hasMore.value = result.data.uploads.hasMore;
-    } finally {
-      if (mine === generation) loading.value = false;
-    }
-  }
-
-  async function loadOlder(): Promise<void> {
-    const oldest = uploads.value.at(-1);
-    if (!oldest || loadingOlder.value) return;
-    const mine = generation;
-    loadingOlder.value = true;
-    olderError.value = null;
-    try {
-      const result = await client
-        .query(
-          UploadsQuery,
-          { ...filter.value, first: UPLOADS_PAGE_SIZE, before: oldest.id },
-          { requestPolicy: 'network-only' },
-        )
-        .toPromise();
-      if (mine !== generation) return;
-      if (result.error || !result.data) {
-        olderError.value = result.error ? toApiError(result.error) : NO_ANSWER;
-        return;
-      }
-      const have = new Set(uploads.value.map((u) => u.id));
-      uploads.value = [...uploads.value, ...result.data.uploads.nodes.filter((u) => !have.has(u.id))];
-      hasMore.value = result.data.uploads.hasMore;
-      totalCount.value = result.data.uploads.totalCount;
-    } finally {
-      loadingOlder.value = false;
-    }
-  }
-
-  watch(
-    () => JSON.stringify(filter.value),
-    () => {
-      uploads.value = [];
-      totalCount.value = null;
-      void load(false);
-    },
-    { immediate: true },
-  );
-  const live = useBuildEvents(() => void load(), isUploadEvent);
-
-  return {
-    uploads,
-    totalCount,
-    hasMore,
-    loading,
-    loadingOlder,
-    error,
-    olderError,
-    liveError: live.error,
-    load,
-    loadOlder,
-  };
+  const { items, ...list } = usePagedList({
+    query: UploadsQuery,
+    page: (data) => data.uploads,
+    filter,
+    pageSize: UPLOADS_PAGE_SIZE,
+    maxReload: MAX_RELOAD,
+    concerns: isUploadEvent,
+  });
+  return { uploads: items, ...list };
 }
 
 /**
