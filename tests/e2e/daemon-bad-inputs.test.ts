@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { MAIN, TestDaemon, newDataDir } from '../support/daemon.js';
@@ -109,11 +112,23 @@ describe('bad input never breaks the daemon', () => {
     assert.equal((await ftpUpload(daemon, 'small_1.0.dsc', 'ok')).exitCode, 0, 'the daemon carries on');
   });
 
-  it('refuses to overwrite an uploaded file', async () => {
-    assert.equal((await ftpUpload(daemon, 'once_1.0.dsc', 'first')).exitCode, 0);
-    const again = await ftpUpload(daemon, 'once_1.0.dsc', 'second');
-    assert.notEqual(again.exitCode, 0);
-    assert.match(again.stderr, /553/);
+  it('refuses to overwrite an uploaded file (a session has its own directory: within one session)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-twice-'));
+    try {
+      await fs.writeFile(path.join(dir, 'first'), 'first');
+      await fs.writeFile(path.join(dir, 'second'), 'second');
+      const url = `ftp://127.0.0.1:${daemon.ftpPort}/once_1.0.dsc`;
+      // curl sends both over one connection, one FTP session.
+      const r = await execa(
+        'curl',
+        ['-sS', '--max-time', '20', '-T', path.join(dir, 'first'), url, '-T', path.join(dir, 'second'), url],
+        { reject: false },
+      );
+      assert.notEqual(r.exitCode, 0);
+      assert.match(String(r.stderr), /553/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives CLI usage errors exit 2 and an unreachable daemon exit 3', async () => {

@@ -81,13 +81,15 @@ export function daemonSuite(database: 'managed' | 'external'): void {
       const [newest] = await recentEvents(daemon, 1);
       await ftpUpload(daemon, 'missed_1.txt', 'a');
       await waitForEvent(daemon, (e) => e.payload.file === 'missed_1.txt');
-      const got = await subscribeEvents(daemon, {
+      // Each session: the file's FTP_UPLOAD, then INCOMING_CLEANED when the session end removes it.
+      const all = await subscribeEvents(daemon, {
         since: newest!.id,
-        count: 2,
+        count: 4,
         onSubscribed: async () => {
           await ftpUpload(daemon, 'live_1.txt', 'b');
         },
       });
+      const got = all.filter((e) => e.type === 'FTP_UPLOAD');
       assert.deepEqual(
         got.map((e) => e.payload.file),
         ['missed_1.txt', 'live_1.txt'],
