@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Upload to INSTALLED: a trivial signed source package (tests/fixtures/packages/hello-c) sent with stock
-// `dput` over FTP, timed from the end of dput to the upload's INSTALLED event, against the sbuild time
-// inside it. The difference is debyard's orchestration plus QA (lintian on the host, errfail); the
-// target for the orchestration is under 1 s (DESIGN.md), for the whole at most 1/5 of mini-buildd's
-// minute (12 s).
+// `dput` over FTP, timed from the end of dput to the upload's INSTALLED state, against the sbuild and QA
+// (lintian on the host, errfail) times the builds record. What is left is debyard's own share
+// (intake, checks, queueing, install): its target is under 1 s (the issue; DESIGN.md says 0.3 s), and
+// the whole at most 1/5 of mini-buildd's minute (12 s).
 //
 //   node bench/upload-overhead.mjs [--runs N]
 //
@@ -56,7 +56,7 @@ try {
     const dputEnd = Date.now();
     const done = await eventually(async () => {
       const { uploads } = await gql(
-        'query($s: String) { uploads(source: $s, first: 5) { nodes { version state reason builds { sbuildSeconds } } } }',
+        'query($s: String) { uploads(source: $s, first: 5) { nodes { version state reason builds { sbuildSeconds qaSeconds } } } }',
         { s: 'hello-c' },
       );
       const row = uploads.nodes.find((n) => n.version === version);
@@ -65,20 +65,25 @@ try {
     const total = (Date.now() - dputEnd) / 1000;
     if (done.state !== 'INSTALLED') throw new Error(`${version} ended ${done.state}: ${done.reason}`);
     const sbuild = done.builds.reduce((s, b) => s + (b.sbuildSeconds ?? 0), 0);
+    const qa = done.builds.reduce((s, b) => s + (b.qaSeconds ?? 0), 0);
     if (i === 0) {
       console.log(`warm-up: ${total.toFixed(2)} s`);
       continue;
     }
-    rows.push({ total, sbuild });
+    rows.push({ total, sbuild, qa });
     console.log(
-      `run ${i}: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s, rest ${(total - sbuild).toFixed(2)} s`,
+      `run ${i}: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s, QA ${qa.toFixed(2)} s, debyard ${(total - sbuild - qa).toFixed(2)} s`,
     );
   }
   const total = median(rows.map((r) => r.total));
   const sbuild = median(rows.map((r) => r.sbuild));
-  console.log(`median: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s`);
+  const qa = median(rows.map((r) => r.qa));
+  const own = median(rows.map((r) => r.total - r.sbuild - r.qa));
   console.log(
-    `overhead (everything but sbuild, lintian included): ${(total - sbuild).toFixed(2)} s; ratio to sbuild ${(total / sbuild).toFixed(3)}`,
+    `median: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s, QA ${qa.toFixed(2)} s`,
+  );
+  console.log(
+    `debyard's own share (all but sbuild and QA): ${own.toFixed(2)} s; ratio to the 1 s target ${own.toFixed(3)}`,
   );
   console.log(`against mini-buildd's ~60 s: ${(total / 60).toFixed(3)} (target at most 0.2)`);
 } finally {

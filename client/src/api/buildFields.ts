@@ -21,6 +21,7 @@ export const BUILD_FIELDS = gql`
     startedAt
     finishedAt
     sbuildSeconds
+    qaSeconds
     lintian
     autopkgtest
     attempt

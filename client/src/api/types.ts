@@ -201,6 +201,7 @@ export interface Build {
   startedAt: DateTimeISO | null;
   finishedAt: DateTimeISO | null;
   sbuildSeconds: number | null;
+  qaSeconds: number | null;
   lintian: QaResult;
   autopkgtest: QaResult;
   attempt: number;

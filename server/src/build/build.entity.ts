@@ -60,6 +60,7 @@ export class Build {
     | 'startedAt'
     | 'finishedAt'
     | 'sbuildSeconds'
+    | 'qaSeconds'
     | 'lintian'
     | 'autopkgtest'
     | 'attempt'
@@ -134,6 +135,10 @@ export class Build {
   @Field(() => Number, { nullable: true, description: 'sbuild’s own wall time in seconds' })
   @Property({ type: 'double', nullable: true })
   sbuildSeconds: number | null = null;
+
+  @Field(() => Number, { nullable: true, description: 'Wall time of lintian and autopkgtest after sbuild, in seconds' })
+  @Property({ type: 'double', nullable: true })
+  qaSeconds: number | null = null;
 
   @Field(() => QaResult)
   @Enum({ items: () => QaResult, type: 'text' })

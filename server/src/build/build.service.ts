@@ -283,6 +283,7 @@ export class BuildService {
         startedAt: null,
         finishedAt: null,
         sbuildSeconds: null,
+        qaSeconds: null,
         lintian: QaResult.NOT_RUN,
         autopkgtest: QaResult.NOT_RUN,
         attempt: build.attempt + 1,
@@ -424,6 +425,7 @@ export class BuildService {
     let { result, failStage, reason } = mapped;
     build.sbuildSeconds = outcome.seconds;
     if (result === BuildResult.SUCCESSFUL && outcome.changesFile) {
+      const qaStarted = performance.now();
       const lintian = await runLintian(
         outcome.changesFile,
         build.spec.lintianMode,
@@ -433,6 +435,7 @@ export class BuildService {
       build.lintian = lintian.result;
       const autopkgtest = await runAutopkgtest(build.spec, out, outcome.changesFile, log);
       build.autopkgtest = autopkgtest.result;
+      build.qaSeconds = Math.round((performance.now() - qaStarted) / 100) / 10;
       if (lintian.failed)
         [result, failStage, reason] = [
           BuildResult.FAILED,

@@ -6,7 +6,7 @@ import { print, table } from './output.js';
 import { retryUpload } from './package-commands.js';
 
 const BUILD_FIELDS =
-  'id source version distribution architecture archAll chroot state result failStage reason cancelRequestedBy queuedAt startedAt finishedAt sbuildSeconds lintian autopkgtest attempt builder testBuild requestedBy logUrl';
+  'id source version distribution architecture archAll chroot state result failStage reason cancelRequestedBy queuedAt startedAt finishedAt sbuildSeconds qaSeconds lintian autopkgtest attempt builder testBuild requestedBy logUrl';
 
 interface BuildRow {
   id: string;
@@ -24,6 +24,7 @@ interface BuildRow {
   startedAt: string | null;
   finishedAt: string | null;
   sbuildSeconds: number | null;
+  qaSeconds: number | null;
   lintian: string;
   autopkgtest: string;
   attempt: number;
@@ -57,7 +58,7 @@ function describeBuild(b: BuildRow): string {
     `  autopkgtest: ${b.autopkgtest.toLowerCase().replace('_', ' ')}`,
     `  queued:      ${b.queuedAt}`,
     `  waited:      ${seconds(b.queuedAt, b.startedAt ?? b.finishedAt)}`,
-    `  took:        ${seconds(b.startedAt, b.finishedAt)}${b.sbuildSeconds != null ? ` (sbuild ${b.sbuildSeconds.toFixed(1)} s)` : ''}`,
+    `  took:        ${seconds(b.startedAt, b.finishedAt)}${b.sbuildSeconds != null ? ` (sbuild ${b.sbuildSeconds.toFixed(1)} s${b.qaSeconds != null ? `, QA ${b.qaSeconds.toFixed(1)} s` : ''})` : ''}`,
     `  log:         ${b.logUrl}`,
   ].join('\n');
 }
