@@ -58,10 +58,18 @@ describe('intake: uploads go from incoming into spool, exactly once', () => {
     return execa('dput', ['-c', dputCf, '-u', '-f', host, changes], { reject: false, env: { LC_ALL: 'C.UTF-8' } });
   }
 
+  /** The session end clears its directory just after the hand-over committed: give it a moment. */
+  async function assertIncomingEmpty(message?: string) {
+    const left = await eventually(async () => ((await incoming()).length === 0 ? [] : undefined), 5000).catch(() =>
+      incoming(),
+    );
+    assert.deepEqual(left, [], message);
+  }
+
   async function assertSpooled(event: EventRow, files: string[]) {
     const dir = path.join(daemon.dataDir, 'spool', String(event.payload.upload));
     assert.deepEqual((await fs.readdir(dir)).sort(), [...files].sort());
-    assert.deepEqual(await incoming(), [], 'nothing is left in incoming');
+    await assertIncomingEmpty('nothing is left in incoming');
   }
 
   before(async () => {
@@ -149,14 +157,14 @@ describe('intake: uploads go from incoming into spool, exactly once', () => {
     assert.deepEqual(event.payload.missing, [tarball]);
     assert.match(event.summary, new RegExp(`${tarball.replace(/[.+]/g, '\\$&')} did not arrive`));
     assert.deepEqual(await spoolDirs(), spooled);
-    assert.deepEqual(await incoming(), []);
+    await assertIncomingEmpty();
 
     const body = await fs.readFile(changes, 'utf8');
     const res = await fetch(`${daemon.httpUrl}/upload/${path.basename(changes)}`, { method: 'PUT', body });
     assert.equal(res.status, 422);
     assert.match(await res.text(), /did not arrive/);
     assert.deepEqual(await spoolDirs(), spooled);
-    assert.deepEqual(await incoming(), []);
+    await assertIncomingEmpty();
   });
 
   it('keeps an upload across a kill -9 right after dput: exactly one, with its spool directory', async () => {
