@@ -202,6 +202,60 @@ describe('uploads: dput in, apt out', { concurrency: false }, () => {
     assert.equal((await daemon.cli(['status'])).exitCode, 0);
   });
 
+  it('rejects unsigned, tampered and misaddressed uploads precisely; the daemon stays up, the repository unchanged', async () => {
+    // From here on, the repository takes signed uploads only.
+    for (const args of [
+      ['config', 'repository', 'set', 'test', 'allowUnauthenticatedUploads=false'],
+      ['config', 'repository', 'pca', 'test'],
+    ]) {
+      const r = await daemon.cli(args, { timeoutMs: 120_000 });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    }
+    const packagesUrl = `${daemon.httpUrl}/repositories/test/dists/${DIST}/main/binary-amd64/Packages`;
+    const before = await (await fetch(packagesUrl)).text();
+    /** Sends a .changes and its files in one FTP session with curl, as a client that checks nothing. */
+    const ftpSend = async (u: { dir: string; changes: string; files: string[] }) => {
+      const args = ['-sS', '--max-time', '30'];
+      for (const f of [...u.files.map((name) => path.join(u.dir, name)), u.changes])
+        args.push('-T', f, `ftp://127.0.0.1:${daemon.ftpPort}/${path.basename(f)}`);
+      const r = await execa('curl', args, { reject: false });
+      assert.equal(r.exitCode, 0, String(r.stderr));
+    };
+    const rejected = async (source: string, version: string) =>
+      eventually(
+        async () => (await uploadsOf(source)).find((u) => u.version === version && u.state === 'REJECTED'),
+        30_000,
+      );
+
+    const unsigned = await makeUpload('hello-all', { version: V('1.0', 3), distribution: DIST });
+    const tampered = await makeUpload('hello-all', { version: V('1.0', 4), distribution: DIST, sign: key });
+    const lost = await makeUpload('hello-all', {
+      version: V('1.0', 5),
+      distribution: 'bookworm-nosuch-unstable',
+      sign: key,
+    });
+    made.push(unsigned.dir, tampered.dir, lost.dir);
+    await fs.appendFile(
+      path.join(
+        tampered.dir,
+        tampered.files.find((f) => f.endsWith('.tar.xz'))!,
+      ),
+      'x',
+    );
+    for (const u of [unsigned, tampered, lost]) await ftpSend(u);
+
+    assert.equal((await rejected('hello-all', V('1.0', 3))).rejectCode, 'SIGNATURE_MISSING');
+    const bad = await rejected('hello-all', V('1.0', 4));
+    assert.match(bad.rejectCode ?? '', /^(FILE_SIZE|CHECKSUM_MISMATCH)$/);
+    assert.match(bad.reason ?? '', /tar\.xz/);
+    const nowhere = await rejected('hello-all', V('1.0', 5));
+    assert.equal(nowhere.rejectCode, 'DISTRIBUTION_UNKNOWN');
+    assert.match(nowhere.reason ?? '', /bookworm-nosuch-unstable/);
+
+    assert.equal((await daemon.cli(['status'])).exitCode, 0, 'the daemon is up');
+    assert.equal(await (await fetch(packagesUrl)).text(), before, 'the repository is unchanged');
+  });
+
   it('two uploads of one source version at once (FTP sessions with the same file names): exactly one wins', async () => {
     const a = await makeUpload('hello-all', {
       version: V('1.0', 2),
