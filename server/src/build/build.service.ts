@@ -49,6 +49,8 @@ export interface BuildServiceOptions {
 }
 
 interface Running {
+  /** The schroot name or tarball it builds in. */
+  chroot: string;
   run: SbuildRun | null;
   cancelledBy: string | null;
   /** The daemon is stopping: the build goes back to the queue. */
@@ -96,6 +98,10 @@ export class BuildService {
       max: 6,
     });
     this.pool.on('error', (err) => opts.logger.warn({ err }, 'job queue connection failed'));
+    // graphile-worker wants every pooled client's errors handled too (else it warns at start).
+    this.pool.on('connect', (client) =>
+      client.on('error', (err) => opts.logger.warn({ err }, 'job queue connection failed')),
+    );
   }
 
   /** Adds tasks to the second worker pool (before the engine starts). */
@@ -345,10 +351,10 @@ export class BuildService {
 
   private async runJob(raw: unknown, helpers: JobHelpers): Promise<void> {
     const id = Number((raw as { id?: unknown }).id);
-    const slot: Running = { run: null, cancelledBy: null, requeue: false };
     const em = this.opts.orm.em.fork();
     const build = await em.findOne(Build, id);
     if (!build || build.state === BuildState.BUILT) return; // cancelled or finished meanwhile: nothing to do
+    const slot: Running = { chroot: build.spec.chroot.name, run: null, cancelledBy: null, requeue: false };
     this.running.set(id, slot);
     const onAbort = () => {
       slot.requeue = true;
@@ -462,16 +468,8 @@ export class BuildService {
   private async endLeftSessions(build: Build, log: string): Promise<void> {
     const ref = build.spec.chroot;
     if (ref.backend !== ChrootBackend.SCHROOT) return;
-    for (const [id] of this.running)
-      if (id !== build.id && (await this.opts.orm.em.fork().findOne(Build, id))?.spec.chroot.name === ref.name) return;
-    const [row] = await this.opts.orm.em
-      .fork()
-      .getConnection()
-      .execute<{ phase: string | null }[]>(
-        `select c.phase from chroot c join source s on s.id = c.source_id where s.codename || '-' || c.architecture = ?`,
-        [build.chroot],
-      );
-    if (row?.phase) return;
+    for (const [id, other] of this.running) if (id !== build.id && other.chroot === ref.name) return;
+    if (await chrootPhase(this.opts.orm.em.fork(), build.chroot)) return;
     for (const session of await sessionsOf(ref.name)) {
       const r = await execa('schroot', ['-e', '-f', '-c', `session:${session}`], { reject: false, cwd: '/' });
       await fs.appendFile(
@@ -484,15 +482,10 @@ export class BuildService {
   /** A chroot being created or updated is not built in (its base changes under the overlay): wait for it. */
   private async waitForChroot(em: EntityManager, build: Build, slot: Running, log: string): Promise<void> {
     for (let waited = 0; !slot.requeue && !slot.cancelledBy; waited++) {
-      const [row] = await em
-        .getConnection()
-        .execute<{ phase: string | null }[]>(
-          `select c.phase from chroot c join source s on s.id = c.source_id where s.codename || '-' || c.architecture = ?`,
-          [build.chroot],
-        );
-      if (!row?.phase) return;
+      const phase = await chrootPhase(em, build.chroot);
+      if (!phase) return;
       if (waited === 0)
-        await fs.appendFile(log, `debyard: waiting until the chroot ${build.chroot} is no longer ${row.phase}\n`);
+        await fs.appendFile(log, `debyard: waiting until the chroot ${build.chroot} is no longer ${phase}\n`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -562,6 +555,17 @@ export class BuildService {
 /** A word as a POSIX shell reads it back, so the logged command can be pasted (and parsed by bench/). */
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What a chroot (by key, `bookworm-amd64`) is busy with: creating, updating, removing; null when idle. */
+async function chrootPhase(em: EntityManager, key: string): Promise<string | null> {
+  const [row] = await em
+    .getConnection()
+    .execute<{ phase: string | null }[]>(
+      `select c.phase from chroot c join source s on s.id = c.source_id where s.codename || '-' || c.architecture = ?`,
+      [key],
+    );
+  return row?.phase ?? null;
 }
 
 function jobKey(id: number): string {
