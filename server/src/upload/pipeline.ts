@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { Repository } from '../repository/repository.entity.js';
 import { repreproFor } from '../repository/repository.kind.js';
-import type { Reprepro, RepreproRunResult } from '../repository/reprepro.js';
+import { parseListing, type Reprepro, type RepreproRunResult } from '../repository/reprepro.js';
 import { checkUpload, UploadRejection, type CheckedUpload, type UploadOptions } from './checks.js';
 import { Upload, UploadState } from './upload.entity.js';
 
@@ -79,8 +79,8 @@ export class UploadPipeline {
       return;
     }
     await em.transactional(async (tx) => {
-      // Two uploads of one source version at once: the first to get here wins, the other is rejected
-      // (versions already installed were refused by the checks, from reprepro).
+      // Uploads of one source in flight at once: the first to get here wins, a rival is rejected (what
+      // is already installed was refused by the checks, from reprepro and the pool).
       await tx
         .getConnection()
         .execute(
@@ -89,15 +89,16 @@ export class UploadPipeline {
           'all',
           tx.getTransactionContext(),
         );
-      const rival = await tx.findOne(Upload, {
-        id: { $ne: upload.id },
-        repository: checked.repository,
-        source: checked.source,
-        version: checked.version,
-        state: { $in: [UploadState.PACKAGING, UploadState.INSTALLING] },
-      });
-      if (rival) {
-        const why = `${checked.source} ${checked.version} is already ${rival.state.toLowerCase()} in ${checked.repository} (upload #${rival.id}): raise the version`;
+      const rejection = rivalOf(
+        checked,
+        await tx.find(Upload, {
+          id: { $ne: upload.id },
+          repository: checked.repository,
+          source: checked.source,
+          state: { $in: [UploadState.PACKAGING, UploadState.INSTALLING] },
+        }),
+      );
+      if (rejection) {
         Object.assign(upload, {
           state: UploadState.REJECTED,
           source: checked.source,
@@ -105,17 +106,18 @@ export class UploadPipeline {
           distribution: checked.distribution,
           targetDistribution: checked.targetDistribution,
           repository: checked.repository,
-          rejectCode: 'VERSION_EXISTS',
-          reason: why,
+          rejectCode: rejection.code,
+          reason: rejection.message,
           finishedAt: new Date(),
         });
-        await this.opts.events.record(tx, EventType.REJECTED, `${describe(upload)} rejected: ${why}`, {
+        await this.opts.events.record(tx, EventType.REJECTED, `${describe(upload)} rejected: ${rejection.message}`, {
           ...payload(upload),
-          code: 'VERSION_EXISTS',
+          code: rejection.code,
         });
         return;
       }
       Object.assign(upload, {
+        files: checked.files,
         state: UploadState.PACKAGING,
         source: checked.source,
         version: checked.version,
@@ -303,6 +305,35 @@ export class UploadPipeline {
   }
 }
 
+/**
+ * Why `checked` cannot go ahead next to uploads of its source already in flight in its repository: the
+ * same version, or a file of the same name with other contents (an orig tarball both bring, for two
+ * suites), which the pool can hold only once.
+ */
+export function rivalOf(
+  checked: Pick<CheckedUpload, 'source' | 'version' | 'repository' | 'files'>,
+  inFlight: Pick<Upload, 'id' | 'state' | 'version' | 'targetDistribution' | 'files'>[],
+): UploadRejection | null {
+  for (const rival of inFlight) {
+    if (rival.version === checked.version)
+      return new UploadRejection(
+        'VERSION_EXISTS',
+        `${checked.source} ${checked.version} is already ${rival.state.toLowerCase()} in ${checked.repository} (upload #${rival.id}): raise the version`,
+      );
+    for (const theirs of rival.files) {
+      const mine = checked.files.find((f) => f.name === theirs.name);
+      if (mine && mine.sha256 !== theirs.sha256)
+        return new UploadRejection(
+          'CHECKSUM_MISMATCH',
+          `${mine.name} differs from the file of that name that upload #${rival.id} (${checked.source} ` +
+            `${rival.version} for ${rival.targetDistribution}) is putting into repository ${checked.repository}'s ` +
+            'pool: a pool file can have one content only; use the same orig tarball, or a new upstream version',
+        );
+    }
+  }
+  return null;
+}
+
 interface PlannedBuild {
   architecture: string;
   optional: boolean;
@@ -350,31 +381,41 @@ interface InstallSpec {
 }
 
 /**
- * The install as one reprepro sequence: shift rollbacks (unless this version is already in the target,
- * i.e. an interrupted install runs again), includedsc, include each build's .changes. On failure the
- * new version is removed again and the previous one restored from rollback0.
+ * The install as one reprepro sequence behind the repository's lock: shift rollbacks (unless an
+ * interrupted install runs again: this version is already in the target, or its predecessor already in
+ * rollback0), includedsc, include each build's .changes, each without an export; then one export of
+ * the distributions it touched. On failure the new version is removed again and the previous one
+ * restored from rollback0.
  */
 export async function installInto(reprepro: Reprepro, spec: InstallSpec): Promise<void> {
-  const listing = await reprepro.ls(spec.source);
-  const current = listing.find((r) => r.distribution === spec.target)?.version ?? null;
   await reprepro.sequence(async (exec: (args: string[]) => Promise<RepreproRunResult>) => {
-    const shifted = current !== null && current !== spec.version && spec.rollbacks > 0;
+    const quiet = (args: string[]) => exec(['--export=silent-never', ...args]);
+    const listing = parseListing((await exec(['--type', 'dsc', 'lsbycomponent', spec.source])).stdout);
+    const versionIn = (dist: string) => listing.find((r) => r.distribution === dist)?.version ?? null;
+    const rollback = (r: number) => `${spec.target}-rollback${r}`;
+    const current = versionIn(spec.target);
+    const touched = new Set([spec.target]);
+    // Not when rollback0 already holds the current version: a crash after the shift, before the include.
+    const shifted =
+      current !== null && current !== spec.version && current !== versionIn(rollback(0)) && spec.rollbacks > 0;
     if (shifted)
       for (let r = spec.rollbacks - 1; r >= 0; r--) {
-        const from = r === 0 ? spec.target : `${spec.target}-rollback${r - 1}`;
-        await exec(['copysrc', `${spec.target}-rollback${r}`, from, spec.source]).catch(() => undefined);
+        const from = r === 0 ? spec.target : rollback(r - 1);
+        if (versionIn(from) === null) continue;
+        await quiet(['copysrc', rollback(r), from, spec.source]);
+        touched.add(rollback(r));
       }
     try {
-      await exec(['includedsc', spec.target, spec.dsc]);
-      for (const changes of spec.changes) await exec(['include', spec.target, changes]);
+      await quiet(['includedsc', spec.target, spec.dsc]);
+      for (const changes of spec.changes) await quiet(['include', spec.target, changes]);
     } catch (err) {
-      await exec(['removesrc', spec.target, spec.source, spec.version]).catch(() => undefined);
-      if (current !== null && current !== spec.version)
-        await exec(['copysrc', spec.target, shifted ? `${spec.target}-rollback0` : spec.target, spec.source]).catch(
-          () => undefined,
-        );
+      await quiet(['removesrc', spec.target, spec.source, spec.version]).catch(() => undefined);
+      if (current !== null && current !== spec.version && (shifted || current === versionIn(rollback(0))))
+        await quiet(['copysrc', spec.target, rollback(0), spec.source]).catch(() => undefined);
+      await exec(['export', ...touched]).catch(() => undefined);
       throw err;
     }
+    await exec(['export', ...touched]);
   });
 }
 

@@ -19,6 +19,12 @@ export enum UploadState {
 registerEnumType(UploadState, { name: 'UploadState' });
 
 /** How an upload arrived. */
+export interface UploadFileRecord {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
 export enum UploadVia {
   FTP = 'FTP',
   HTTP = 'HTTP',
@@ -48,6 +54,7 @@ export class Upload {
     | 'rejectCode'
     | 'reason'
     | 'options'
+    | 'files'
     | 'finishedAt'
     | 'attempt'
     | 'remoteAddress';
@@ -132,6 +139,10 @@ export class Upload {
   @Field(() => GraphQLJSONObject, { description: 'Upload options from the top changelog entry' })
   @Property({ type: 'jsonb' })
   options: Record<string, unknown> = {};
+
+  /** The files the .changes lists, as checked: an upload in flight owns these names in the pool. */
+  @Property({ type: 'jsonb', default: '[]' })
+  files: UploadFileRecord[] = [];
 
   @Field(() => Date, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
