@@ -102,8 +102,9 @@ const runner = spawn(
   [
     '--test',
     '--test-concurrency=2',
-    // A hung test fails after 5 minutes instead of using up CI's 90.
-    '--test-timeout=300000',
+    // A hung test fails after 10 minutes instead of using up CI's 90 (a test file counts as one test:
+    // the pipeline suites build a dozen packages on 2 cores).
+    '--test-timeout=600000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${path.join(repo, 'scripts/test-counts-reporter.mjs')}`,
