@@ -46,6 +46,33 @@ try {
   const dputCf = path.join(work, 'dput.cf');
   await fs.writeFile(dputCf, (await daemon.cli(['dput-config'])).stdout);
 
+  /** The steps between dput's end and INSTALLED, from the events' own times (the build less sbuild and QA). */
+  const stages = async (version, dputEnd, tools) => {
+    const { events } = await gql('{ events(limit: 100) { type createdAt payload } }');
+    const at = (type) => {
+      const e = events.find(
+        (ev) => ev.type === type && ev.payload.source === 'hello-c' && ev.payload.version === version,
+      );
+      return e ? Date.parse(e.createdAt) : NaN;
+    };
+    const marks = [
+      ['intake', at('UPLOAD_RECEIVED')],
+      ['checks', at('PACKAGING')],
+      ['to sbuild', at('BUILD_STARTED')],
+      ['build less sbuild/QA', at('BUILD_FINISHED') - tools * 1000],
+      ['to install', at('INSTALLING')],
+      ['install', at('INSTALLED')],
+    ];
+    let last = dputEnd;
+    return marks
+      .map(([name, t]) => {
+        const part = `${name} ${((t - last) / 1000).toFixed(3)} s`;
+        last = name === 'build less sbuild/QA' ? t + tools * 1000 : t;
+        return part;
+      })
+      .join(', ');
+  };
+
   const rows = [];
   for (let i = 0; i <= runs; i++) {
     const version = `1.${i}~test12+1`;
@@ -56,13 +83,14 @@ try {
     const dputEnd = Date.now();
     const done = await eventually(async () => {
       const { uploads } = await gql(
-        'query($s: String) { uploads(source: $s, first: 5) { nodes { version state reason builds { sbuildSeconds qaSeconds } } } }',
+        'query($s: String) { uploads(source: $s, first: 5) { nodes { version state reason finishedAt builds { sbuildSeconds qaSeconds } } } }',
         { s: 'hello-c' },
       );
       const row = uploads.nodes.find((n) => n.version === version);
       return row && ['INSTALLED', 'FAILED', 'REJECTED'].includes(row.state) ? row : undefined;
     }, 600_000);
-    const total = (Date.now() - dputEnd) / 1000;
+    // The daemon's own INSTALLED time (same clock), not when this poll noticed it.
+    const total = (Date.parse(done.finishedAt) - dputEnd) / 1000;
     if (done.state !== 'INSTALLED') throw new Error(`${version} ended ${done.state}: ${done.reason}`);
     const sbuild = done.builds.reduce((s, b) => s + (b.sbuildSeconds ?? 0), 0);
     const qa = done.builds.reduce((s, b) => s + (b.qaSeconds ?? 0), 0);
@@ -74,6 +102,7 @@ try {
     console.log(
       `run ${i}: dput end → INSTALLED ${total.toFixed(2)} s, sbuild ${sbuild.toFixed(2)} s, QA ${qa.toFixed(2)} s, debyard ${(total - sbuild - qa).toFixed(2)} s`,
     );
+    console.log(`  where debyard's share went: ${await stages(version, dputEnd, sbuild + qa)}`);
   }
   const total = median(rows.map((r) => r.total));
   const sbuild = median(rows.map((r) => r.sbuild));
