@@ -500,4 +500,58 @@ describe('upload checks (real .changes, fake configuration)', () => {
       await rejected(await fresh(), made, 'OPTION_INVALID', /internal-apt-priority=high.*use a whole number/);
     });
   });
+
+  describe('people, bugs and line endings', () => {
+    it('CHANGES_INVALID: CRLF line endings, also in a signed .changes, with the line', async () => {
+      const made = await upload({ editSigned: (b) => Buffer.from(b.toString('utf8').replace(/\n/g, '\r\n')) });
+      await rejected(
+        await fresh(),
+        made,
+        'CHANGES_INVALID',
+        /: line 1 holds a carriage return \(CRLF or CR line endings\): a \.changes has LF line endings only/,
+      );
+    });
+    const people: [string, string, RegExp][] = [
+      [
+        'Maintainer',
+        'Debyard Tests tests@debyard.example.org',
+        /Maintainer "Debyard Tests tests@debyard\.example\.org" is not "Name <address@host>": fix the Maintainer field of debian\/control/,
+      ],
+      [
+        'Maintainer',
+        '<tests@debyard.example.org>',
+        /Maintainer "<tests@debyard\.example\.org>" is not "Name <address@host>"/,
+      ],
+      [
+        'Changed-By',
+        'Debyard Tests <tests.debyard.example.org>',
+        /Changed-By "Debyard Tests <tests\.debyard\.example\.org>" is not "Name <address@host>": fix the trailer line/,
+      ],
+      ['Changed-By', 'A <a@b> B <c@d>', /Changed-By "A <a@b> B <c@d>" is not "Name <address@host>"/],
+    ];
+    for (const [field, value, message] of people)
+      it(`CHANGES_INVALID: ${field}: ${value}`, async () => {
+        const made = await upload({ edit: (t) => t.replace(new RegExp(`^${field}: .*$`, 'm'), `${field}: ${value}`) });
+        await rejected(await fresh(), made, 'CHANGES_INVALID', message);
+      });
+    it('CHANGES_INVALID: a Closes that is not bug numbers', async () => {
+      const made = await upload({ edit: (t) => t.replace(/^Changes:/m, 'Closes: 123 #456\nChanges:') });
+      await rejected(
+        await fresh(),
+        made,
+        'CHANGES_INVALID',
+        /Closes "123 #456" is not a list of bug numbers separated by spaces: write "Closes: #123, #456" in debian\/changelog/,
+      );
+    });
+    it('accepts bug numbers, and names with dots, commas and non-ASCII letters', async () => {
+      const made = await upload({
+        edit: (t) =>
+          t
+            .replace(/^Changes:/m, 'Closes: 123 456789\nChanges:')
+            .replace(/^Changed-By: .*$/m, 'Changed-By: Dr. Jöns Müller, Jr. <jm+debian@mail.example.org>'),
+      });
+      const checked = await checkSpooledUpload(await fresh(), spooled(made));
+      assert.equal(checked.changedBy, 'Dr. Jöns Müller, Jr. <jm+debian@mail.example.org>');
+    });
+  });
 });

@@ -66,6 +66,8 @@ export interface MakeUploadOptions {
   edit?: (changes: string) => string;
   /** Signs the .changes (and .dsc) with debsign; unsigned if absent. */
   sign?: UploaderKey;
+  /** Edits the bytes of the .changes after signing (a raw change the signature does not cover). */
+  editSigned?: (changes: Buffer) => Buffer;
   /** Where the files go; a new temporary directory if absent. */
   outDir?: string;
 }
@@ -124,6 +126,7 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
         env: { ...ENV, GNUPGHOME: opts.sign.gnupgHome },
         stdin: 'ignore',
       });
+    if (opts.editSigned) await fs.writeFile(changes, opts.editSigned(await fs.readFile(changes)));
     const text = await fs.readFile(changes);
     const files = [...text.toString('utf8').matchAll(/^ [0-9a-f]{64} \d+ (\S+)$/gm)].map((m) => m[1]!);
     return {

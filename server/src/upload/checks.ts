@@ -3,8 +3,8 @@
  * upload checks). Each failure is an {@link UploadRejection} with a stable code and a message that
  * names the field, file, key or version and says what to do.
  *
- * Order, cheapest and most basic first: parse → file names → files (sizes, checksums) → signature →
- * replay → distribution → version → .dsc files → upload options.
+ * Order, cheapest and most basic first: parse (fields, people, bugs) → file names → files (sizes,
+ * checksums) → signature → replay → distribution → version → .dsc files → upload options.
  *
  * The checks run on data ({@link UploadEnvironment}): the configuration as plain values plus the few
  * look-ups that touch the database, reprepro and the pool. {@link checkUpload} builds that from the
@@ -183,6 +183,9 @@ export interface SpooledUpload {
 
 const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
 const MAX_CHANGES_BYTES = 1024 * 1024;
+/** `Name <address@host>` as dpkg writes Maintainer and Changed-By (RFC 822's name-addr, simplified). */
+const PERSON = /^([^<>\s](?:[^<>]*[^<>\s])?)\s*<([^<>@\s]+@[^<>@\s]+)>$/;
+const CLOSES = /^[0-9]+(?: +[0-9]+)*$/;
 const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const DISTRIBUTION_NAME = /^(.+)-([a-z0-9]+)-([a-z]+)(?:-rollback(\d+))?$/;
 const BINARY_FILE = /\.(?:deb|udeb|ddeb)$/;
@@ -292,6 +295,13 @@ async function parseChanges(upload: SpooledUpload): Promise<Parsed> {
   } catch {
     throw invalid('not valid UTF-8');
   }
+  // Before the armor is taken apart: a CR would otherwise surface as a broken signature block.
+  const cr = text.indexOf('\r');
+  if (cr >= 0)
+    throw invalid(
+      `line ${text.slice(0, cr).split('\n').length} holds a carriage return (CRLF or CR line endings): a .changes has ` +
+        'LF line endings only; it was probably converted in transit: upload the file as debsign wrote it',
+    );
   let signed: string | null = null;
   let body = text;
   if (text.startsWith(BEGIN_SIGNED)) {
@@ -319,6 +329,7 @@ async function parseChanges(upload: SpooledUpload): Promise<Parsed> {
   const version = paragraph.get('Version')!.trim();
   const distribution = paragraph.get('Distribution')!.trim();
   const architectures = paragraph.get('Architecture')!.trim().split(/\s+/);
+  checkPeopleAndBugs(paragraph, name);
 
   if (!SOURCE_NAME.test(source))
     throw invalid(`Source "${source}" is not a source package name (lower-case letters, digits, +.-)`);
@@ -364,6 +375,28 @@ async function parseChanges(upload: SpooledUpload): Promise<Parsed> {
     files,
     dscName: dscs[0]!.name,
   };
+}
+
+/** Maintainer and Changed-By as `Name <address@host>`, Closes as bug numbers (dpkg's formats). */
+function checkPeopleAndBugs(paragraph: Paragraph, name: string): void {
+  const invalid = (why: string) => new UploadRejection('CHANGES_INVALID', `${name}: ${why}`);
+  const where: Record<string, string> = {
+    Maintainer: 'the Maintainer field of debian/control',
+    'Changed-By': 'the trailer line ( -- Name <address@host>  date) of the top debian/changelog entry',
+  };
+  for (const field of ['Maintainer', 'Changed-By']) {
+    const value = paragraph.get(field)!.trim();
+    if (value.includes('\n') || !PERSON.test(value))
+      throw invalid(
+        `${field} ${JSON.stringify(value)} is not "Name <address@host>": fix ${where[field]} and rebuild the source package`,
+      );
+  }
+  const closes = paragraph.get('Closes');
+  if (closes !== undefined && !CLOSES.test(closes.trim()))
+    throw invalid(
+      `Closes ${JSON.stringify(closes.trim())} is not a list of bug numbers separated by spaces: ` +
+        'write "Closes: #123, #456" in debian/changelog and rebuild the .changes',
+    );
 }
 
 function parseParagraph(text: string, name: string): Paragraph {
@@ -670,6 +703,7 @@ async function checkDsc(
   let paragraph: Paragraph;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(await fsp.readFile(dscPath));
+    if (text.includes('\r')) throw new Error('it has CR line endings; a .dsc has LF line endings only');
     if (!text.startsWith(BEGIN_SIGNED) && text.includes('-----BEGIN PGP'))
       throw new Error('text before the signed part');
     paragraph = parseSingleParagraph(stripClearsign(text), { source: dscName });
