@@ -14,7 +14,15 @@ import {
 } from '@debyard/server/dist/upload/checks.js';
 import { UploadState } from '@debyard/server/dist/upload/upload.entity.js';
 import { QaMode } from '@debyard/server/dist/distribution/distribution.entity.js';
-import { generateUploaderKey, makeUpload, type MadeUpload, type UploaderKey } from '../support/uploads.js';
+import {
+  fakedSystemTime,
+  generateUploaderKey,
+  makeUpload,
+  type MadeUpload,
+  type UploaderKey,
+} from '../support/uploads.js';
+
+const DAY = 24 * 3600 * 1000;
 
 function repository(identity: string, overrides: Partial<RepositoryConfig> = {}): RepositoryConfig {
   return {
@@ -83,6 +91,8 @@ describe('upload checks (real .changes, fake configuration)', () => {
   let stranger: UploaderKey;
   let dormant: UploaderKey;
   let elsewhere: UploaderKey;
+  let ancient: UploaderKey;
+  let rsa: UploaderKey;
   const dirs: string[] = [];
   let env: FakeEnvironment;
 
@@ -98,15 +108,17 @@ describe('upload checks (real .changes, fake configuration)', () => {
   };
 
   before(async () => {
-    [alice, stranger, dormant, elsewhere] = await Promise.all([
+    [alice, stranger, dormant, elsewhere, ancient, rsa] = await Promise.all([
       generateUploaderKey({ name: 'Alice' }),
       generateUploaderKey({ name: 'Stranger' }),
       generateUploaderKey({ name: 'Dormant' }),
       generateUploaderKey({ name: 'Elsewhere' }),
+      generateUploaderKey({ name: 'Ancient', createdAt: new Date(Date.now() - 400 * DAY) }),
+      generateUploaderKey({ name: 'Rsa', algorithm: 'rsa2048' }),
     ]);
   });
   after(async () => {
-    await Promise.all([alice, stranger, dormant, elsewhere].map((k) => k?.dispose()));
+    await Promise.all([alice, stranger, dormant, elsewhere, ancient, rsa].map((k) => k?.dispose()));
     await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
   });
 
@@ -116,6 +128,8 @@ describe('upload checks (real .changes, fake configuration)', () => {
       await keyEntry(alice, 'alice', ['test', 'sandbox']),
       await keyEntry(dormant, 'dormant', ['test'], 'the uploader key is prepared, not active'),
       await keyEntry(elsewhere, 'elsewhere', ['other']),
+      await keyEntry(ancient, 'ancient', ['test']),
+      await keyEntry(rsa, 'rsa', ['test']),
     ];
     return env;
   };
@@ -552,6 +566,50 @@ describe('upload checks (real .changes, fake configuration)', () => {
       });
       const checked = await checkSpooledUpload(await fresh(), spooled(made));
       assert.equal(checked.changedBy, 'Dr. Jöns Müller, Jr. <jm+debian@mail.example.org>');
+    });
+  });
+
+  describe('signature time and strength', () => {
+    it('SIGNATURE_INVALID: a signature older than a year, saying when it was made', async () => {
+      const at = new Date(Date.now() - 370 * DAY);
+      const made = await upload({ sign: ancient, gpgOptions: fakedSystemTime(at) });
+      await rejected(
+        await fresh(),
+        made,
+        'SIGNATURE_INVALID',
+        new RegExp(
+          `was signed on ${at.toISOString().slice(0, 19)}\\.000Z, 370 days ago: signatures older than a year \\(365 days\\) are not accepted; sign it again with debsign`,
+        ),
+      );
+    });
+    it('accepts a signature made half a year ago, and one an hour ahead of this clock', async () => {
+      const old = await upload({ sign: ancient, gpgOptions: fakedSystemTime(new Date(Date.now() - 180 * DAY)) });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(old))).signedBy?.owner, 'ancient');
+      const ahead = await upload({ gpgOptions: fakedSystemTime(new Date(Date.now() + 3600 * 1000)) });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(ahead))).signedBy?.owner, 'alice');
+    });
+    it('SIGNATURE_INVALID: a signature dated 10 days ahead, saying when and what to do', async () => {
+      const at = new Date(Date.now() + 10 * DAY);
+      const made = await upload({ gpgOptions: fakedSystemTime(at) });
+      await rejected(
+        await fresh(),
+        made,
+        'SIGNATURE_INVALID',
+        new RegExp(
+          `Signature creation time is in the future .*: it says it was signed at ${at.toISOString().slice(0, 19)}\\.000Z, more than 7 days after the time here \\(.*\\); set the clock of the computer that signed it right and sign it again`,
+        ),
+      );
+    });
+    it('SIGNATURE_INVALID: a SHA-1 signature, with what to use instead', async () => {
+      const made = await upload({ sign: rsa, gpgOptions: ['--digest-algo', 'SHA1'] });
+      await rejected(
+        await fresh(),
+        made,
+        'SIGNATURE_INVALID',
+        /Insecure message hash algorithm: SHA1.*: sign it again with a strong key and digest \(Ed25519, or RSA of at least 2048 bits, with SHA-256/,
+      );
+      const sha256 = await upload({ sign: rsa });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(sha256))).signedBy?.owner, 'rsa');
     });
   });
 });

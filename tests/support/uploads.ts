@@ -22,19 +22,34 @@ export interface UploaderKey {
   dispose(): Promise<void>;
 }
 
+/** gpg options that make it believe it is `at` (frozen), e.g. to sign or make a key in the past. */
+export function fakedSystemTime(at: Date): string[] {
+  return ['--faked-system-time', `${at.toISOString().replace(/[-:]|\.\d+Z$/g, '')}!`];
+}
+
 /**
- * Generates an Ed25519 signing key (no passphrase) in a fresh GNUPGHOME under /tmp (short, for
- * gpg-agent's socket path). `expire` is gpg's (`never`, `1d`, `seconds=5`).
+ * Generates a signing key (no passphrase) in a fresh GNUPGHOME under /tmp (short, for gpg-agent's
+ * socket path): Ed25519 unless `algorithm` says e.g. `rsa2048`. `expire` is gpg's (`never`, `1d`,
+ * `seconds=5`); `createdAt` backdates the key (to sign in the past with it).
  */
 export async function generateUploaderKey(
-  opts: { name?: string; email?: string; expire?: string } = {},
+  opts: { name?: string; email?: string; expire?: string; algorithm?: string; createdAt?: Date } = {},
 ): Promise<UploaderKey> {
   const gnupgHome = await fs.mkdtemp(path.join('/tmp', 'dy-gpg-'));
   await fs.chmod(gnupgHome, 0o700);
   const userId = `${opts.name ?? 'Test Uploader'} <${opts.email ?? 'uploader@debyard.example.org'}>`;
   const gpg = (args: string[]) =>
     execa('gpg', ['--homedir', gnupgHome, '--batch', '--no-tty', ...args], { env: ENV, stdin: 'ignore' });
-  await gpg(['--passphrase', '', '--quick-gen-key', userId, 'ed25519', 'sign', opts.expire ?? 'never']);
+  await gpg([
+    ...(opts.createdAt ? fakedSystemTime(opts.createdAt) : []),
+    '--passphrase',
+    '',
+    '--quick-gen-key',
+    userId,
+    opts.algorithm ?? 'ed25519',
+    'sign',
+    opts.expire ?? 'never',
+  ]);
   const { stdout } = await gpg(['--with-colons', '--list-keys']);
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)?.[1];
   if (!fingerprint) throw new Error(`gpg made no key in ${gnupgHome}: ${stdout}`);
@@ -66,6 +81,8 @@ export interface MakeUploadOptions {
   edit?: (changes: string) => string;
   /** Signs the .changes (and .dsc) with debsign; unsigned if absent. */
   sign?: UploaderKey;
+  /** More gpg options for debsign's gpg (single words), e.g. `fakedSystemTime(date)` or `--digest-algo SHA1`. */
+  gpgOptions?: string[];
   /** Edits the bytes of the .changes after signing (a raw change the signature does not cover). */
   editSigned?: (changes: Buffer) => Buffer;
   /** Where the files go; a new temporary directory if absent. */
@@ -120,12 +137,7 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
     const { stdout } = await execa('dpkg-genchanges', ['-S', ...include], { cwd: tree, env: ENV });
     const changes = path.join(dir, changesName);
     await fs.writeFile(changes, opts.edit ? opts.edit(stdout + '\n') : stdout + '\n');
-    if (opts.sign)
-      await execa('debsign', ['--no-conf', `-k${opts.sign.fingerprint}`, changesName], {
-        cwd: dir,
-        env: { ...ENV, GNUPGHOME: opts.sign.gnupgHome },
-        stdin: 'ignore',
-      });
+    if (opts.sign) await debsign(opts.sign, changes, opts.gpgOptions);
     if (opts.editSigned) await fs.writeFile(changes, opts.editSigned(await fs.readFile(changes)));
     const text = await fs.readFile(changes);
     const files = [...text.toString('utf8').matchAll(/^ [0-9a-f]{64} \d+ (\S+)$/gm)].map((m) => m[1]!);
@@ -140,6 +152,19 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
   } finally {
     await fs.rm(tree, { recursive: true, force: true });
   }
+}
+
+/** Signs `file` (a .changes, with its .dsc) with debsign, as a person would. */
+async function debsign(key: UploaderKey, file: string, gpgOptions: string[] = []) {
+  if (gpgOptions.some((o) => /\s/.test(o)))
+    throw new Error(`gpg options must be single words: ${gpgOptions.join(' ')}`);
+  // debsign splits -p on spaces (it is a shell script), so the options ride along with the program.
+  const program = gpgOptions.length ? ['-p', ['gpg', ...gpgOptions].join(' ')] : [];
+  await execa('debsign', ['--no-conf', `-k${key.fingerprint}`, ...program, path.basename(file)], {
+    cwd: path.dirname(file),
+    env: { ...ENV, GNUPGHOME: key.gnupgHome },
+    stdin: 'ignore',
+  });
 }
 
 /** A reproducible orig tarball of the tree without debian/ (same bytes every time). */

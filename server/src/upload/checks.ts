@@ -4,7 +4,7 @@
  * names the field, file, key or version and says what to do.
  *
  * Order, cheapest and most basic first: parse (fields, people, bugs) → file names → files (sizes,
- * checksums) → signature → replay → distribution → version → .dsc files → upload options.
+ * checksums) → signature (and its age) → replay → distribution → version → .dsc files → upload options.
  *
  * The checks run on data ({@link UploadEnvironment}): the configuration as plain values plus the few
  * look-ups that touch the database, reprepro and the pool. {@link checkUpload} builds that from the
@@ -21,6 +21,9 @@
  *   .changes, or one signed by a key debyard does not know, is accepted as unsigned. A signature that
  *   is cryptographically bad (tampered, revoked or expired key, weak algorithm) is still rejected:
  *   that is a file someone changed, not a missing credential. A known key is recorded as the signer.
+ * - Age (dak's SignatureTimestampCheck): a signature made more than a year ago is refused; one dated
+ *   more than a week ahead of this computer's clock is refused by openpgp.js (FUTURE_SIGNATURE), less
+ *   is taken as clock skew.
  * - Replay: a verified .changes whose SHA-256 equals an earlier upload's that was not rejected.
  *   Unsigned uploads have no replay check (nothing proves who sent them; version checks still apply).
  */
@@ -183,6 +186,11 @@ export interface SpooledUpload {
 
 const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
 const MAX_CHANGES_BYTES = 1024 * 1024;
+const DAY_MS = 24 * 3600 * 1000;
+/** dak's SignatureTimestampCheck: older signatures are refused. */
+const MAX_SIGNATURE_AGE_DAYS = 365;
+/** dak's tolerance for a signing computer's clock that is ahead; beyond it, FUTURE_SIGNATURE. */
+const FUTURE_SIGNATURE_TOLERANCE_DAYS = 7;
 /** `Name <address@host>` as dpkg writes Maintainer and Changed-By (RFC 822's name-addr, simplified). */
 const PERSON = /^([^<>\s](?:[^<>]*[^<>\s])?)\s*<([^<>@\s]+@[^<>@\s]+)>$/;
 const CLOSES = /^[0-9]+(?: +[0-9]+)*$/;
@@ -514,27 +522,30 @@ async function checkSignature(
         `sign it with "debsign -k <your key id> ${upload.changesName}"`,
     );
   }
-  const unique = new Map(env.keys.map((k) => [k.fingerprint, k.key]));
+  const now = new Date();
   let verified;
   try {
-    verified = await verifyClearsigned(parsed.signed, [...unique.values()], { source: upload.changesName });
+    verified = await verifyClearsigned(parsed.signed, uniqueKeys(env), {
+      source: upload.changesName,
+      date: new Date(now.getTime() + FUTURE_SIGNATURE_TOLERANCE_DAYS * DAY_MS),
+    });
   } catch (err) {
     if (!(err instanceof SignatureError)) throw err;
     if (open && (err.code === 'UNKNOWN_KEY' || err.code === 'NO_KEYS')) return null;
-    const hint =
-      err.code === 'UNKNOWN_KEY'
-        ? ': the key is not known here; add it to your uploader profile and have it activated, or ask for it to be ' +
-          "added to the repository's extra uploader keys"
-        : err.code === 'BAD_SIGNATURE'
-          ? ': the file was changed after it was signed; sign it again'
-          : '';
-    throw new UploadRejection('SIGNATURE_INVALID', `${err.message}${hint}`);
+    throw new UploadRejection('SIGNATURE_INVALID', `${err.message}${signatureHint(err, now)}`);
   }
   const signed = parseParagraph(verified.text, upload.changesName);
   if (JSON.stringify(signed.toObject()) !== JSON.stringify(parsed.paragraph.toObject()))
     throw new UploadRejection(
       'SIGNATURE_INVALID',
       `${upload.changesName}: the signed text differs from the text around it; sign it again with debsign`,
+    );
+  const ageDays = Math.floor((now.getTime() - verified.signedAt.getTime()) / DAY_MS);
+  if (ageDays > MAX_SIGNATURE_AGE_DAYS)
+    throw new UploadRejection(
+      'SIGNATURE_INVALID',
+      `${upload.changesName} was signed on ${verified.signedAt.toISOString()}, ${ageDays} days ago: signatures older ` +
+        `than a year (${MAX_SIGNATURE_AGE_DAYS} days) are not accepted; sign it again with debsign`,
     );
 
   const fingerprint = verified.signer.fingerprint;
@@ -556,6 +567,36 @@ async function checkSignature(
     );
   }
   return { fingerprint, owner };
+}
+
+function uniqueKeys(env: UploadEnvironment): openpgp.PublicKey[] {
+  return [...new Map(env.keys.map((k) => [k.fingerprint, k.key])).values()];
+}
+
+/** What to do about a signature that did not verify; appended to its message. */
+function signatureHint(err: SignatureError, now: Date): string {
+  switch (err.code) {
+    case 'UNKNOWN_KEY':
+      return (
+        ': the key is not known here; add it to your uploader profile and have it activated, or ask for it to be ' +
+        "added to the repository's extra uploader keys"
+      );
+    case 'BAD_SIGNATURE':
+      return ': the file was changed after it was signed; sign it again';
+    case 'FUTURE_SIGNATURE':
+      return (
+        `: it says it was signed ${err.signedAt ? `at ${err.signedAt.toISOString()}` : 'in the future'}, more than ` +
+        `${FUTURE_SIGNATURE_TOLERANCE_DAYS} days after the time here (${now.toISOString()}); set the clock of the ` +
+        'computer that signed it right and sign it again'
+      );
+    case 'WEAK_ALGORITHM':
+      return (
+        ': sign it again with a strong key and digest (Ed25519, or RSA of at least 2048 bits, with SHA-256 or ' +
+        'better; see digest-algo and personal-digest-preferences in gpg.conf)'
+      );
+    default:
+      return '';
+  }
 }
 
 async function checkReplay(env: UploadEnvironment, upload: SpooledUpload): Promise<void> {
