@@ -53,7 +53,7 @@ class FakeEnvironment implements UploadEnvironment {
     repository('other'),
   ];
   keys: UploadKey[] = [];
-  earlier: { id: number; state: UploadState; receivedAt: Date; sha256: string }[] = [];
+  earlier: { id: number; state: UploadState; receivedAt: Date; sha256: string; signedBy: string | null }[] = [];
   installedRows = new Map<string, { version: string; distribution: string }[]>();
   pool = new Map<string, string>();
 
@@ -311,19 +311,54 @@ describe('upload checks (real .changes, fake configuration)', () => {
       const checked = await checkSpooledUpload(e, spooled(made));
       assert.deepEqual(checked.signedBy, { fingerprint: stranger.fingerprint, owner: 'the instance key' });
     });
-    it('REPLAY: the same signed .changes again, unless the earlier one was rejected', async () => {
+    it('REPLAY: the same signed .changes again, unless the earlier one was rejected before its signature was accepted', async () => {
       const made = await upload();
       const e = await fresh();
-      e.earlier.push({ id: 7, state: UploadState.REJECTED, receivedAt: new Date(), sha256: made.changesSha256 });
-      e.earlier.push({ id: 100, state: UploadState.RECEIVED, receivedAt: new Date(), sha256: made.changesSha256 });
+      const sha256 = made.changesSha256;
+      e.earlier.push({ id: 7, state: UploadState.REJECTED, receivedAt: new Date(), sha256, signedBy: null });
+      e.earlier.push({ id: 100, state: UploadState.RECEIVED, receivedAt: new Date(), sha256, signedBy: null });
+      // Received after this one: of two copies checked at once, the first wins.
+      e.earlier.push({ id: 101, state: UploadState.PACKAGING, receivedAt: new Date(), sha256, signedBy: null });
       await checkSpooledUpload(e, spooled(made));
       e.earlier.push({
         id: 8,
         state: UploadState.INSTALLED,
         receivedAt: new Date('2026-01-02T03:04:05Z'),
-        sha256: made.changesSha256,
+        sha256,
+        signedBy: alice.fingerprint,
       });
       await rejected(e, made, 'REPLAY', /was already uploaded as upload 8 on 2026-01-02T03:04:05.000Z/);
+    });
+    it('REPLAY: an earlier copy rejected after its signature was accepted counts (dak remembers it in all cases)', async () => {
+      const made = await upload();
+      const e = await fresh();
+      e.earlier.push({
+        id: 9,
+        state: UploadState.REJECTED,
+        receivedAt: new Date('2026-01-02T03:04:05Z'),
+        sha256: made.changesSha256,
+        signedBy: alice.fingerprint,
+      });
+      await rejected(
+        e,
+        made,
+        'REPLAY',
+        /was already uploaded as upload 9 on 2026-01-02T03:04:05\.000Z \(this signed \.changes has been seen before, and was rejected\): sign it again \(debsign\) to send it once more/,
+      );
+    });
+    it('a rejection after the signature step names the signer; one before it does not', async () => {
+      const late = await upload({ distribution: 'bookworm-test-testing' });
+      await assert.rejects(checkSpooledUpload(await fresh(), spooled(late)), (err: unknown) => {
+        assert.ok(err instanceof UploadRejection && err.code === 'SUITE_NOT_UPLOADABLE', String(err));
+        assert.deepEqual(err.signedBy, { fingerprint: alice.fingerprint, owner: 'alice' });
+        return true;
+      });
+      const early = await upload({ sign: elsewhere });
+      await assert.rejects(checkSpooledUpload(await fresh(), spooled(early)), (err: unknown) => {
+        assert.ok(err instanceof UploadRejection && err.code === 'KEY_NOT_ALLOWED', String(err));
+        assert.equal(err.signedBy, undefined);
+        return true;
+      });
     });
   });
 

@@ -24,8 +24,12 @@
  * - Age (dak's SignatureTimestampCheck): a signature made more than a year ago is refused; one dated
  *   more than a week ahead of this computer's clock is refused by openpgp.js (FUTURE_SIGNATURE), less
  *   is taken as clock skew.
- * - Replay: a verified .changes whose SHA-256 equals an earlier upload's that was not rejected.
- *   Unsigned uploads have no replay check (nothing proves who sent them; version checks still apply).
+ * - Replay (dak's check_replay, which remembers a signature "in all cases"): a verified .changes whose
+ *   SHA-256 equals an earlier upload's that got past the signature check, whatever became of it; such
+ *   rejections carry the signer ({@link UploadRejection.signedBy}) and the upload records it. Uploads
+ *   rejected before or at the signature (a key not yet allowed, say) do not count, so the same file
+ *   can be sent again once the key is granted. Unsigned uploads have no replay check (nothing proves
+ *   who sent them; version checks still apply).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -80,6 +84,11 @@ export type RejectCode =
 /** Why an upload was refused: `code` for programs, the message for the person who uploaded. */
 export class UploadRejection extends Error {
   override readonly name = 'UploadRejection';
+  /**
+   * The key that signed the .changes, when the rejection came after its signature was verified and
+   * accepted: such an upload counts for replays, and its record names the signer.
+   */
+  signedBy?: { fingerprint: string; owner: string };
   constructor(
     readonly code: RejectCode,
     message: string,
@@ -167,8 +176,10 @@ export interface RepositoryConfig {
 export interface UploadEnvironment {
   repositories: RepositoryConfig[];
   keys: UploadKey[];
-  /** Uploads of a .changes with this SHA-256 (the one being checked included). */
-  uploadsWithSha256(sha256: string): Promise<{ id: number; state: UploadState; receivedAt: Date }[]>;
+  /** Uploads of a .changes with this SHA-256 (the one being checked included); `signedBy` as recorded. */
+  uploadsWithSha256(
+    sha256: string,
+  ): Promise<{ id: number; state: UploadState; receivedAt: Date; signedBy: string | null }[]>;
   /** What the repository holds of `source` (reprepro ls), in every distribution including rollbacks. */
   installed(repository: string, source: string): Promise<{ version: string; distribution: string }[]>;
   /** Absolute path of `name` in the repository's pool for `source`, or null if it is not there. */
@@ -247,6 +258,24 @@ export async function checkSpooledUpload(
   const files = await checkFiles(upload, parsed);
   const located = locate(env.repositories, parsed.distribution);
   const signedBy = await checkSignature(env, upload, parsed, located instanceof UploadRejection ? null : located.repo);
+  try {
+    return await checkSigned(env, upload, parsed, files, located, signedBy, logger);
+  } catch (err) {
+    if (err instanceof UploadRejection && signedBy) err.signedBy ??= signedBy;
+    throw err;
+  }
+}
+
+/** The checks after the signature step. */
+async function checkSigned(
+  env: UploadEnvironment,
+  upload: SpooledUpload,
+  parsed: Parsed,
+  files: Listed[],
+  located: Located | UploadRejection,
+  signedBy: { fingerprint: string; owner: string } | null,
+  logger: Logger | undefined,
+): Promise<CheckedUpload> {
   if (signedBy) await checkReplay(env, upload);
   if (located instanceof UploadRejection) throw located;
   const target = checkDistribution(located);
@@ -600,14 +629,16 @@ function signatureHint(err: SignatureError, now: Date): string {
 }
 
 async function checkReplay(env: UploadEnvironment, upload: SpooledUpload): Promise<void> {
+  // Only uploads received before this one: of two copies checked at once, the first one wins.
   const earlier = (await env.uploadsWithSha256(upload.changesSha256.toLowerCase())).find(
-    (u) => u.id !== upload.id && u.state !== UploadState.REJECTED,
+    (u) => u.id < upload.id && (u.state !== UploadState.REJECTED || u.signedBy !== null),
   );
   if (earlier)
     throw new UploadRejection(
       'REPLAY',
       `${upload.changesName} was already uploaded as upload ${earlier.id} on ${earlier.receivedAt.toISOString()} ` +
-        '(this signed .changes has been seen before): build and sign a new upload with a new version',
+        `(this signed .changes has been seen before${earlier.state === UploadState.REJECTED ? ', and was rejected' : ''}): ` +
+        'sign it again (debsign) to send it once more, or build and sign a new upload with a new version',
     );
 }
 
@@ -891,11 +922,9 @@ export async function loadEnvironment(em: EntityManager, ctx: CheckContext): Pro
     repositories,
     keys,
     uploadsWithSha256: async (sha256) =>
-      (await em.find(Upload, { changesSha256: sha256 }, { fields: ['id', 'state', 'receivedAt'] })).map((u) => ({
-        id: u.id,
-        state: u.state,
-        receivedAt: u.receivedAt,
-      })),
+      (await em.find(Upload, { changesSha256: sha256 }, { fields: ['id', 'state', 'receivedAt', 'signedBy'] })).map(
+        (u) => ({ id: u.id, state: u.state, receivedAt: u.receivedAt, signedBy: u.signedBy }),
+      ),
     installed: async (identity, source) => {
       const repo = byIdentity.get(identity)!;
       const rows = await repreproFor({ em, ...ctx }, repo).ls(source);
