@@ -14,6 +14,7 @@ import {
 } from '@debyard/server/dist/upload/checks.js';
 import { UploadState } from '@debyard/server/dist/upload/upload.entity.js';
 import { QaMode } from '@debyard/server/dist/distribution/distribution.entity.js';
+import { execa } from 'execa';
 import {
   fakedSystemTime,
   generateUploaderKey,
@@ -645,6 +646,61 @@ describe('upload checks (real .changes, fake configuration)', () => {
       );
       const sha256 = await upload({ sign: rsa });
       assert.equal((await checkSpooledUpload(await fresh(), spooled(sha256))).signedBy?.owner, 'rsa');
+    });
+  });
+
+  describe('.dsc signature', () => {
+    /** Signs only the .changes (gpg as debsign calls it), so the .dsc stays unsigned. */
+    const changesOnly = async (made: MadeUpload, key: UploaderKey): Promise<MadeUpload> => {
+      await execa('gpg', [
+        '--homedir',
+        key.gnupgHome,
+        '--batch',
+        '--yes',
+        '--local-user',
+        key.fingerprint,
+        '--clearsign',
+        made.changes,
+      ]);
+      await fs.rename(`${made.changes}.asc`, made.changes);
+      const bytes = await fs.readFile(made.changes);
+      return { ...made, changesSha256: (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex') };
+    };
+
+    it('accepts an unsigned .dsc next to a signed .changes', async () => {
+      const made = await changesOnly(await upload({ sign: undefined }), alice);
+      assert.doesNotMatch(await fs.readFile(made.dsc, 'utf8'), /BEGIN PGP/);
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(made))).signedBy?.owner, 'alice');
+    });
+    it('DSC_SIGNATURE: the .dsc signed by another known key, naming both', async () => {
+      const made = await upload({ signDsc: elsewhere });
+      await rejected(
+        await fresh(),
+        made,
+        'DSC_SIGNATURE',
+        new RegExp(
+          `^hello-c_1\\.0~test12\\+1\\.dsc is signed by key ${elsewhere.fingerprint}, but hello-c_1\\.0~test12\\+1_source\\.changes by key ${alice.fingerprint}: sign both with the same key \\(debsign does\\)$`,
+        ),
+      );
+    });
+    it('DSC_SIGNATURE: the .dsc signed by a key nobody registered, naming it', async () => {
+      const made = await upload({ signDsc: stranger });
+      await rejected(
+        await fresh(),
+        made,
+        'DSC_SIGNATURE',
+        new RegExp(
+          `\\.dsc is signed by key ${stranger.fingerprint}, which debyard does not know, but .*_source\\.changes by key ${alice.fingerprint}: sign both with the same key`,
+        ),
+      );
+    });
+    it('repositories that take unsigned uploads do not look at the .dsc signature', async () => {
+      const made = await upload({
+        signDsc: stranger,
+        distribution: 'bookworm-sandbox-unstable',
+        version: '1.0~sandbox12+1',
+      });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(made))).signedBy?.owner, 'alice');
     });
   });
 });

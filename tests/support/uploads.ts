@@ -81,6 +81,8 @@ export interface MakeUploadOptions {
   edit?: (changes: string) => string;
   /** Signs the .changes (and .dsc) with debsign; unsigned if absent. */
   sign?: UploaderKey;
+  /** Signs the .dsc with this key instead (before the .changes is made); the .changes with `sign`. */
+  signDsc?: UploaderKey;
   /** More gpg options for debsign's gpg (single words), e.g. `fakedSystemTime(date)` or `--digest-algo SHA1`. */
   gpgOptions?: string[];
   /** Edits the bytes of the .changes after signing (a raw change the signature does not cover). */
@@ -132,12 +134,15 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
       else await makeOrig(dir, path.basename(tree), orig);
     }
     await execa('dpkg-source', ['-b', path.basename(tree)], { cwd: dir, env: ENV });
+    const dsc = path.join(dir, `${name}_${plain}.dsc`);
+    if (opts.signDsc) await debsign(opts.signDsc, dsc, opts.gpgOptions);
     const include = opts.include === 'orig' ? ['-sa'] : opts.include === 'no-orig' ? ['-sd'] : [];
     const changesName = `${name}_${plain}_source.changes`;
     const { stdout } = await execa('dpkg-genchanges', ['-S', ...include], { cwd: tree, env: ENV });
     const changes = path.join(dir, changesName);
     await fs.writeFile(changes, opts.edit ? opts.edit(stdout + '\n') : stdout + '\n');
-    if (opts.sign) await debsign(opts.sign, changes, opts.gpgOptions);
+    // --no-re-sign keeps a .dsc signed by signDsc as it is.
+    if (opts.sign) await debsign(opts.sign, changes, opts.gpgOptions, ['--no-re-sign']);
     if (opts.editSigned) await fs.writeFile(changes, opts.editSigned(await fs.readFile(changes)));
     const text = await fs.readFile(changes);
     const files = [...text.toString('utf8').matchAll(/^ [0-9a-f]{64} \d+ (\S+)$/gm)].map((m) => m[1]!);
@@ -146,7 +151,7 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
       changes,
       changesName,
       changesSha256: createHash('sha256').update(text).digest('hex'),
-      dsc: path.join(dir, `${name}_${plain}.dsc`),
+      dsc,
       files,
     };
   } finally {
@@ -154,13 +159,13 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
   }
 }
 
-/** Signs `file` (a .changes, with its .dsc) with debsign, as a person would. */
-async function debsign(key: UploaderKey, file: string, gpgOptions: string[] = []) {
+/** Signs `file` (a .changes, with its .dsc, or a .dsc) with debsign, as a person would. */
+async function debsign(key: UploaderKey, file: string, gpgOptions: string[] = [], debsignOptions: string[] = []) {
   if (gpgOptions.some((o) => /\s/.test(o)))
     throw new Error(`gpg options must be single words: ${gpgOptions.join(' ')}`);
   // debsign splits -p on spaces (it is a shell script), so the options ride along with the program.
   const program = gpgOptions.length ? ['-p', ['gpg', ...gpgOptions].join(' ')] : [];
-  await execa('debsign', ['--no-conf', `-k${key.fingerprint}`, ...program, path.basename(file)], {
+  await execa('debsign', ['--no-conf', `-k${key.fingerprint}`, ...program, ...debsignOptions, path.basename(file)], {
     cwd: path.dirname(file),
     env: { ...ENV, GNUPGHOME: key.gnupgHome },
     stdin: 'ignore',

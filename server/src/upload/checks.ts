@@ -4,7 +4,8 @@
  * names the field, file, key or version and says what to do.
  *
  * Order, cheapest and most basic first: parse (fields, people, bugs) → file names → files (sizes,
- * checksums) → signature (and its age) → replay → distribution → version → .dsc files → upload options.
+ * checksums) → signature (and its age) → replay → distribution → version → .dsc (its files and
+ * signature) → upload options.
  *
  * The checks run on data ({@link UploadEnvironment}): the configuration as plain values plus the few
  * look-ups that touch the database, reprepro and the pool. {@link checkUpload} builds that from the
@@ -30,6 +31,9 @@
  *   rejected before or at the signature (a key not yet allowed, say) do not count, so the same file
  *   can be sent again once the key is granted. Unsigned uploads have no replay check (nothing proves
  *   who sent them; version checks still apply).
+ * - The .dsc: when clearsigned, it must verify and be signed by the key that signed the .changes
+ *   (debsign signs both); an unsigned .dsc is fine (the signed .changes holds its checksums).
+ *   Repositories that allow unauthenticated uploads skip this, as they skip the .changes signature.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -43,7 +47,7 @@ import { expandVersionRule } from '../layout/layout.kind.js';
 import { ConfigStatus } from '../lifecycle/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
-import { readArmoredKeys, SignatureError, verifyClearsigned } from '../pgp/verify.js';
+import { clearsignedIssuers, readArmoredKeys, SignatureError, verifyClearsigned } from '../pgp/verify.js';
 import { repreproFor } from '../repository/repository.kind.js';
 import { Repository } from '../repository/repository.entity.js';
 import { Uploader } from '../uploader/uploader.entity.js';
@@ -75,6 +79,8 @@ export type RejectCode =
   | 'VERSION_LOWER'
   | 'DSC_INVALID'
   | 'DSC_FILE_MISSING'
+  /** The .dsc is clearsigned but does not verify, or not by the key that signed the .changes. */
+  | 'DSC_SIGNATURE'
   | 'OPTION_UNKNOWN'
   | 'OPTION_DUPLICATE'
   | 'OPTION_INVALID'
@@ -281,7 +287,7 @@ async function checkSigned(
   const target = checkDistribution(located);
   const suite = target.repo.suites.find((s) => s.name === target.suite)!;
   await checkVersion(env, parsed, target, suite.experimental);
-  const dsc = await checkDsc(env, upload, parsed, target.repo, files);
+  const dsc = await checkDsc(env, upload, parsed, target.repo, files, signedBy);
   const options = parseUploadOptions(parsed.paragraph.get('Changes') ?? '');
   logger?.debug({ upload: upload.id, target: target.name, signedBy }, 'upload passed its checks');
   return {
@@ -768,13 +774,15 @@ async function checkDsc(
   parsed: Parsed,
   repo: RepositoryConfig,
   uploaded: Listed[],
+  signedBy: { fingerprint: string; owner: string } | null,
 ): Promise<{ path: string; architectures: string[]; fromPool: { name: string; path: string }[] }> {
   const dscName = parsed.dscName;
   const dscPath = containedPath(upload.spoolDir, dscName);
   const invalid = (why: string) => new UploadRejection('DSC_INVALID', `${dscName}: ${why}`);
   let paragraph: Paragraph;
+  let text: string;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(await fsp.readFile(dscPath));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await fsp.readFile(dscPath));
     if (text.includes('\r')) throw new Error('it has CR line endings; a .dsc has LF line endings only');
     if (!text.startsWith(BEGIN_SIGNED) && text.includes('-----BEGIN PGP'))
       throw new Error('text before the signed part');
@@ -782,6 +790,8 @@ async function checkDsc(
   } catch (err) {
     throw invalid(err instanceof Deb822Error ? err.message : `not a valid .dsc: ${(err as Error).message}`);
   }
+  if (text.startsWith(BEGIN_SIGNED) && !repo.allowUnauthenticatedUploads && signedBy)
+    await checkDscSignature(env, text, paragraph, dscName, upload.changesName, signedBy.fingerprint);
   for (const field of ['Format', 'Source', 'Version', 'Architecture', 'Checksums-Sha256'])
     if (!paragraph.get(field)?.trim()) throw invalid(`${field} is missing`);
   if (paragraph.get('Source')!.trim() !== parsed.source)
@@ -823,6 +833,56 @@ async function checkDsc(
     fromPool.push({ name: file.name, path: pooled });
   }
   return { path: dscPath, architectures: paragraph.get('Architecture')!.trim().split(/\s+/), fromPool };
+}
+
+/** A clearsigned .dsc must verify, by the key that signed the .changes. */
+async function checkDscSignature(
+  env: UploadEnvironment,
+  text: string,
+  paragraph: Paragraph,
+  dscName: string,
+  changesName: string,
+  changesKey: string,
+): Promise<void> {
+  const now = new Date();
+  const sameKey = 'sign both with the same key (debsign does)';
+  let verified;
+  try {
+    verified = await verifyClearsigned(text, uniqueKeys(env), {
+      source: dscName,
+      date: new Date(now.getTime() + FUTURE_SIGNATURE_TOLERANCE_DAYS * DAY_MS),
+    });
+  } catch (err) {
+    if (!(err instanceof SignatureError)) throw err;
+    if (err.code === 'UNKNOWN_KEY') {
+      const issuers = await clearsignedIssuers(text);
+      throw new UploadRejection(
+        'DSC_SIGNATURE',
+        `${dscName} is signed by key ${issuers.join(', ') || '(unreadable)'}, which debyard does not know, but ` +
+          `${changesName} by key ${changesKey}: ${sameKey}`,
+      );
+    }
+    throw new UploadRejection(
+      'DSC_SIGNATURE',
+      `${err.message}${signatureHint(err, now)} (${changesName} is signed by key ${changesKey}; ${sameKey})`,
+    );
+  }
+  if (verified.signer.fingerprint !== changesKey)
+    throw new UploadRejection(
+      'DSC_SIGNATURE',
+      `${dscName} is signed by key ${verified.signer.fingerprint}, but ${changesName} by key ${changesKey}: ${sameKey}`,
+    );
+  let signed: Paragraph | undefined;
+  try {
+    signed = parseSingleParagraph(verified.text, { source: dscName });
+  } catch {
+    signed = undefined;
+  }
+  if (!signed || JSON.stringify(signed.toObject()) !== JSON.stringify(paragraph.toObject()))
+    throw new UploadRejection(
+      'DSC_SIGNATURE',
+      `${dscName}: the signed text differs from the text around it; sign it again with debsign`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
