@@ -14,6 +14,7 @@ import {
 } from '@debyard/server/dist/upload/checks.js';
 import { UploadState } from '@debyard/server/dist/upload/upload.entity.js';
 import { QaMode } from '@debyard/server/dist/distribution/distribution.entity.js';
+import { writeTarball } from '@debyard/server/dist/upload/test-support.js';
 import { execa } from 'execa';
 import {
   fakedSystemTime,
@@ -701,6 +702,66 @@ describe('upload checks (real .changes, fake configuration)', () => {
         version: '1.0~sandbox12+1',
       });
       assert.equal((await checkSpooledUpload(await fresh(), spooled(made))).signedBy?.owner, 'alice');
+    });
+  });
+
+  describe('source tarballs', () => {
+    /** Replaces the native tarball of the upload with one holding `members` under hello-c-1.0/. */
+    const withTarball = (members: Parameters<typeof writeTarball>[1]) => ({
+      editSource: async ({ dir }: { dir: string }) =>
+        writeTarball(path.join(dir, 'hello-c_1.0~test12+1.tar.xz'), [
+          { name: 'hello-c-1.0/', type: 'dir' },
+          { name: 'hello-c-1.0/debian/', type: 'dir' },
+          ...members,
+        ]),
+    });
+
+    it('SOURCE_UNSAFE: a setuid file in the tarball, named with its tarball', async () => {
+      const made = await upload(withTarball([{ name: 'hello-c-1.0/debian/su', data: 'x', mode: 0o4755 }]));
+      await rejected(
+        await fresh(),
+        made,
+        'SOURCE_UNSAFE',
+        /^hello-c_1\.0~test12\+1\.tar\.xz: member "hello-c-1\.0\/debian\/su" is setuid \(rwsr-xr-x\): repack the tarball without it and rebuild the source package$/,
+      );
+    });
+    it('takes its caps as options', async () => {
+      const made = await upload();
+      await assert.rejects(
+        checkSpooledUpload(await fresh(), spooled(made), {
+          tarballLimits: { maxMembers: 3, maxUnpackedBytes: 1e9, timeoutMs: 60_000 },
+        }),
+        (err: unknown) =>
+          err instanceof UploadRejection && err.code === 'SOURCE_UNSAFE' && /more than 3 members/.test(err.message),
+      );
+    });
+    it('lists the orig tarball it was given, but not one from the pool', async () => {
+      const first = await upload({
+        version: '1.0-1~test12+1',
+        editSource: ({ dir }) =>
+          writeTarball(path.join(dir, 'hello-c_1.0.orig.tar.gz'), [
+            { name: 'hello-c-1.0/', type: 'dir' },
+            { name: 'hello-c-1.0/null', type: 'chardev' },
+          ]),
+      });
+      await rejected(
+        await fresh(),
+        first,
+        'SOURCE_UNSAFE',
+        /^hello-c_1\.0\.orig\.tar\.gz: member "hello-c-1\.0\/null" is a device node/,
+      );
+      // The same orig tarball, in the pool (as if it had come in before the check existed).
+      const orig = path.join(first.dir, 'hello-c_1.0.orig.tar.gz');
+      const next = await upload({
+        version: '1.0-2~test12+1',
+        include: 'no-orig',
+        editSource: ({ dir }) => fs.copyFile(orig, path.join(dir, 'hello-c_1.0.orig.tar.gz')),
+      });
+      await fs.rm(path.join(next.dir, 'hello-c_1.0.orig.tar.gz'));
+      const e = await fresh();
+      e.pool.set('test/hello-c/hello-c_1.0.orig.tar.gz', orig);
+      const checked = await checkSpooledUpload(e, spooled(next));
+      assert.deepEqual(checked.fromPool, [{ name: 'hello-c_1.0.orig.tar.gz', path: orig }]);
     });
   });
 });

@@ -77,6 +77,11 @@ export interface MakeUploadOptions {
   include?: 'orig' | 'no-orig';
   /** An orig tarball to reuse (a pool's copy), instead of making one; quilt packages only. */
   orig?: string;
+  /**
+   * Runs after dpkg-source, before dpkg-genchanges, in `dir`: may replace a tarball or edit the .dsc;
+   * afterwards every checksum and size in the .dsc is made to fit the files again.
+   */
+  editSource?: (source: { dir: string; dsc: string }) => Promise<void>;
   /** Edits the .changes text before it is signed, e.g. to drop a field. */
   edit?: (changes: string) => string;
   /** Signs the .changes (and .dsc) with debsign; unsigned if absent. */
@@ -135,6 +140,10 @@ export async function makeUpload(name: FixturePackage | string, opts: MakeUpload
     }
     await execa('dpkg-source', ['-b', path.basename(tree)], { cwd: dir, env: ENV });
     const dsc = path.join(dir, `${name}_${plain}.dsc`);
+    if (opts.editSource) {
+      await opts.editSource({ dir, dsc });
+      await refreshChecksums(dsc);
+    }
     if (opts.signDsc) await debsign(opts.signDsc, dsc, opts.gpgOptions);
     const include = opts.include === 'orig' ? ['-sa'] : opts.include === 'no-orig' ? ['-sd'] : [];
     const changesName = `${name}_${plain}_source.changes`;
@@ -170,6 +179,24 @@ async function debsign(key: UploaderKey, file: string, gpgOptions: string[] = []
     env: { ...ENV, GNUPGHOME: key.gnupgHome },
     stdin: 'ignore',
   });
+}
+
+/** Makes every `<hash> <size> <name>` line of an unsigned .dsc fit the file `name` next to it again. */
+async function refreshChecksums(dsc: string): Promise<void> {
+  const text = await fs.readFile(dsc, 'utf8');
+  const algorithms: Record<number, string> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^ ([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}) \d+ (\S+)$/.exec(line);
+    const bytes = m ? await fs.readFile(path.join(path.dirname(dsc), m[2]!)).catch(() => null) : null;
+    if (!m || !bytes) {
+      lines.push(line);
+      continue;
+    }
+    const hash = createHash(algorithms[m[1]!.length]!).update(bytes).digest('hex');
+    lines.push(` ${hash} ${bytes.length} ${m[2]}`);
+  }
+  await fs.writeFile(dsc, lines.join('\n'));
 }
 
 /** A reproducible orig tarball of the tree without debian/ (same bytes every time). */

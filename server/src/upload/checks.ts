@@ -5,7 +5,7 @@
  *
  * Order, cheapest and most basic first: parse (fields, people, bugs) → file names → files (sizes,
  * checksums) → signature (and its age) → replay → distribution → version → .dsc (its files and
- * signature) → upload options.
+ * signature) → upload options → source tarballs (listed with tar, see source-tarballs.ts).
  *
  * The checks run on data ({@link UploadEnvironment}): the configuration as plain values plus the few
  * look-ups that touch the database, reprepro and the pool. {@link checkUpload} builds that from the
@@ -54,10 +54,12 @@ import { Uploader } from '../uploader/uploader.entity.js';
 import { checkFileName, containedPath, UnsafePathError } from '../util/paths.js';
 import { compareVersions, parseVersion, withoutEpoch } from './debversion.js';
 import { parseUploadOptions, type UploadOptions } from './options.js';
+import { checkSourceTarballs, isSourceTarball, type TarballLimits } from './source-tarballs.js';
 import { Upload, UploadState } from './upload.entity.js';
 
 export type { ArchUploadOptions, UploadOptions } from './options.js';
 export { parseUploadOptions } from './options.js';
+export { DEFAULT_TARBALL_LIMITS, type TarballLimits } from './source-tarballs.js';
 
 export type RejectCode =
   | 'CHANGES_INVALID'
@@ -81,6 +83,8 @@ export type RejectCode =
   | 'DSC_FILE_MISSING'
   /** The .dsc is clearsigned but does not verify, or not by the key that signed the .changes. */
   | 'DSC_SIGNATURE'
+  /** A source tarball tar cannot list, or with members dpkg-source must not unpack (see source-tarballs.ts). */
+  | 'SOURCE_UNSAFE'
   | 'OPTION_UNKNOWN'
   | 'OPTION_DUPLICATE'
   | 'OPTION_INVALID'
@@ -254,18 +258,24 @@ interface Located {
   name: string;
 }
 
+export interface CheckOptions {
+  logger?: Logger;
+  /** Caps for listing the source tarballs; {@link DEFAULT_TARBALL_LIMITS} if absent. */
+  tarballLimits?: TarballLimits;
+}
+
 /** Checks a spooled upload against `env`; returns what the pipeline needs, or throws {@link UploadRejection}. */
 export async function checkSpooledUpload(
   env: UploadEnvironment,
   upload: SpooledUpload,
-  logger?: Logger,
+  opts: CheckOptions = {},
 ): Promise<CheckedUpload> {
   const parsed = await parseChanges(upload);
   const files = await checkFiles(upload, parsed);
   const located = locate(env.repositories, parsed.distribution);
   const signedBy = await checkSignature(env, upload, parsed, located instanceof UploadRejection ? null : located.repo);
   try {
-    return await checkSigned(env, upload, parsed, files, located, signedBy, logger);
+    return await checkSigned(env, upload, parsed, files, located, signedBy, opts);
   } catch (err) {
     if (err instanceof UploadRejection && signedBy) err.signedBy ??= signedBy;
     throw err;
@@ -280,7 +290,7 @@ async function checkSigned(
   files: Listed[],
   located: Located | UploadRejection,
   signedBy: { fingerprint: string; owner: string } | null,
-  logger: Logger | undefined,
+  opts: CheckOptions,
 ): Promise<CheckedUpload> {
   if (signedBy) await checkReplay(env, upload);
   if (located instanceof UploadRejection) throw located;
@@ -289,7 +299,11 @@ async function checkSigned(
   await checkVersion(env, parsed, target, suite.experimental);
   const dsc = await checkDsc(env, upload, parsed, target.repo, files, signedBy);
   const options = parseUploadOptions(parsed.paragraph.get('Changes') ?? '');
-  logger?.debug({ upload: upload.id, target: target.name, signedBy }, 'upload passed its checks');
+  await checkSourceTarballs(
+    dsc.uploaded.filter((f) => isSourceTarball(f.name)),
+    opts.tarballLimits,
+  );
+  opts.logger?.debug({ upload: upload.id, target: target.name, signedBy }, 'upload passed its checks');
   return {
     source: parsed.source,
     version: parsed.version,
@@ -775,7 +789,13 @@ async function checkDsc(
   repo: RepositoryConfig,
   uploaded: Listed[],
   signedBy: { fingerprint: string; owner: string } | null,
-): Promise<{ path: string; architectures: string[]; fromPool: { name: string; path: string }[] }> {
+): Promise<{
+  path: string;
+  architectures: string[];
+  /** Files of the .dsc that came with the upload, in the spool directory. */
+  uploaded: { name: string; path: string }[];
+  fromPool: { name: string; path: string }[];
+}> {
   const dscName = parsed.dscName;
   const dscPath = containedPath(upload.spoolDir, dscName);
   const invalid = (why: string) => new UploadRejection('DSC_INVALID', `${dscName}: ${why}`);
@@ -807,6 +827,7 @@ async function checkDsc(
     throw err;
   }
   const fromPool: { name: string; path: string }[] = [];
+  const inSpool: { name: string; path: string }[] = [];
   for (const file of listed) {
     const inUpload = uploaded.find((u) => u.name === file.name);
     if (inUpload && (inUpload.sha256 !== file.sha256 || inUpload.size !== file.size))
@@ -823,7 +844,10 @@ async function checkDsc(
           `(SHA-256 ${poolHash}, ${dscName} says ${file.sha256}): a file once published cannot change; ` +
           'use the orig tarball that is in the repository, or a new upstream version',
       );
-    if (inUpload) continue;
+    if (inUpload) {
+      inSpool.push({ name: file.name, path: containedPath(upload.spoolDir, file.name) });
+      continue;
+    }
     if (pooled === null)
       throw new UploadRejection(
         'DSC_FILE_MISSING',
@@ -832,7 +856,12 @@ async function checkDsc(
       );
     fromPool.push({ name: file.name, path: pooled });
   }
-  return { path: dscPath, architectures: paragraph.get('Architecture')!.trim().split(/\s+/), fromPool };
+  return {
+    path: dscPath,
+    architectures: paragraph.get('Architecture')!.trim().split(/\s+/),
+    uploaded: inSpool,
+    fromPool,
+  };
 }
 
 /** A clearsigned .dsc must verify, by the key that signed the .changes. */
@@ -897,7 +926,7 @@ export interface CheckContext {
 /** Checks a spooled upload against the configuration in the database; throws {@link UploadRejection}. */
 export async function checkUpload(em: EntityManager, ctx: CheckContext, upload: SpooledUpload): Promise<CheckedUpload> {
   const env = await loadEnvironment(em, ctx);
-  return checkSpooledUpload(env, upload, ctx.logger);
+  return checkSpooledUpload(env, upload, { logger: ctx.logger });
 }
 
 function notActive(what: string, status: ConfigStatus): string | null {
