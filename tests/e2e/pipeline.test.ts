@@ -9,7 +9,7 @@ import { aptInstallInChroot } from '../support/apt.js';
 import { launchChromium } from '../support/browser.js';
 import { checkTrackerPage, checkUploadPage } from '../support/console-uploads.js';
 import { eventually, TestDaemon } from '../support/daemon.js';
-import { generateUploaderKey, makeUpload, type UploaderKey } from '../support/uploads.js';
+import { ftpSend, generateUploaderKey, makeUpload, type UploaderKey } from '../support/uploads.js';
 
 /**
  * The whole pipeline with stock tools: `dput` (with the section `debyard dput-config` prints) sends
@@ -213,14 +213,6 @@ describe('uploads: dput in, apt out', { concurrency: false }, () => {
     }
     const packagesUrl = `${daemon.httpUrl}/repositories/test/dists/${DIST}/main/binary-amd64/Packages`;
     const before = await (await fetch(packagesUrl)).text();
-    /** Sends a .changes and its files in one FTP session with curl, as a client that checks nothing. */
-    const ftpSend = async (u: { dir: string; changes: string; files: string[] }) => {
-      const args = ['-sS', '--max-time', '30'];
-      for (const f of [...u.files.map((name) => path.join(u.dir, name)), u.changes])
-        args.push('-T', f, `ftp://127.0.0.1:${daemon.ftpPort}/${path.basename(f)}`);
-      const r = await execa('curl', args, { reject: false });
-      assert.equal(r.exitCode, 0, String(r.stderr));
-    };
     const rejected = async (source: string, version: string) =>
       eventually(
         async () => (await uploadsOf(source)).find((u) => u.version === version && u.state === 'REJECTED'),
@@ -242,7 +234,7 @@ describe('uploads: dput in, apt out', { concurrency: false }, () => {
       ),
       'x',
     );
-    for (const u of [unsigned, tampered, lost]) await ftpSend(u);
+    for (const u of [unsigned, tampered, lost]) await ftpSend(daemon.ftpPort, u);
 
     assert.equal((await rejected('hello-all', V('1.0', 3))).rejectCode, 'SIGNATURE_MISSING');
     const bad = await rejected('hello-all', V('1.0', 4));

@@ -199,6 +199,18 @@ async function refreshChecksums(dsc: string): Promise<void> {
   await fs.writeFile(dsc, lines.join('\n'));
 }
 
+/**
+ * Sends the files of `u` and then its .changes in one FTP session with curl, as a client that checks
+ * nothing (dput would refuse some of what tests send).
+ */
+export async function ftpSend(ftpPort: number, u: Pick<MadeUpload, 'dir' | 'changes' | 'files'>): Promise<void> {
+  const args = ['-sS', '--max-time', '30'];
+  for (const f of [...u.files.map((name) => path.join(u.dir, name)), u.changes])
+    args.push('-T', f, `ftp://127.0.0.1:${ftpPort}/${path.basename(f)}`);
+  const r = await execa('curl', args, { reject: false });
+  if (r.exitCode !== 0) throw new Error(`curl could not send ${path.basename(u.changes)}: ${String(r.stderr)}`);
+}
+
 /** A reproducible orig tarball of the tree without debian/ (same bytes every time). */
 async function makeOrig(dir: string, treeName: string, orig: string): Promise<void> {
   const tar = orig.replace(/\.gz$/, '');
