@@ -53,8 +53,9 @@ describe('checkUpload against the database, the instance key and reprepro', () =
     try {
       return await checkUpload(em, { dataDir, keys, logger }, row);
     } catch (err) {
-      // As the pipeline does: a rejected upload does not count for replays.
+      // As the pipeline does: rejected, with the signer when its signature had been accepted.
       row.state = UploadState.REJECTED;
+      if (err instanceof UploadRejection && err.signedBy) row.signedBy = err.signedBy.fingerprint;
       await em.flush();
       throw err;
     }
@@ -179,6 +180,16 @@ describe('checkUpload against the database, the instance key and reprepro', () =
     await rejects(made, 'REPLAY', new RegExp(`already uploaded as upload ${first.id}`));
   });
 
+  it('refuses a replay of an upload that was rejected after its signature was accepted, not before', async () => {
+    const made = await upload({ version: '1.0' });
+    await rejects(made, 'VERSION_RULE', /does not match the rule/);
+    const first = nextId;
+    await rejects(made, 'REPLAY', new RegExp(`already uploaded as upload ${first} .*, and was rejected`));
+    const unallowed = await upload({ sign: bob, version: '1.0~test12+7' });
+    await rejects(unallowed, 'KEY_NOT_ALLOWED', /prepared, not active/);
+    await rejects(unallowed, 'KEY_NOT_ALLOWED', /prepared, not active/);
+  });
+
   it('reads installed versions from reprepro and orig tarballs from its pool', async () => {
     const first = await upload({ version: '1.0-1~test12+1' });
     await check(first);
@@ -212,8 +223,9 @@ describe('checkUpload against the database, the instance key and reprepro', () =
     const source = await em.findOneOrFail(Source, { codename: 'bookworm' });
     source.status = ConfigStatus.PREPARED;
     await em.flush();
+    // Another .changes: the first was rejected after its signature was accepted, so the same bytes are a replay.
     await rejects(
-      await upload({ version: '1.1~test12+1' }),
+      await upload({ version: '1.1~test12+1', changesExtra: ['Again.'] }),
       'DISTRIBUTION_INACTIVE',
       /distribution bookworm uses source Debian:bookworm, which is prepared, not active/,
     );

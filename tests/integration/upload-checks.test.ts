@@ -14,7 +14,17 @@ import {
 } from '@debyard/server/dist/upload/checks.js';
 import { UploadState } from '@debyard/server/dist/upload/upload.entity.js';
 import { QaMode } from '@debyard/server/dist/distribution/distribution.entity.js';
-import { generateUploaderKey, makeUpload, type MadeUpload, type UploaderKey } from '../support/uploads.js';
+import { writeTarball } from '@debyard/server/dist/upload/test-support.js';
+import { execa } from 'execa';
+import {
+  fakedSystemTime,
+  generateUploaderKey,
+  makeUpload,
+  type MadeUpload,
+  type UploaderKey,
+} from '../support/uploads.js';
+
+const DAY = 24 * 3600 * 1000;
 
 function repository(identity: string, overrides: Partial<RepositoryConfig> = {}): RepositoryConfig {
   return {
@@ -45,7 +55,7 @@ class FakeEnvironment implements UploadEnvironment {
     repository('other'),
   ];
   keys: UploadKey[] = [];
-  earlier: { id: number; state: UploadState; receivedAt: Date; sha256: string }[] = [];
+  earlier: { id: number; state: UploadState; receivedAt: Date; sha256: string; signedBy: string | null }[] = [];
   installedRows = new Map<string, { version: string; distribution: string }[]>();
   pool = new Map<string, string>();
 
@@ -83,6 +93,8 @@ describe('upload checks (real .changes, fake configuration)', () => {
   let stranger: UploaderKey;
   let dormant: UploaderKey;
   let elsewhere: UploaderKey;
+  let ancient: UploaderKey;
+  let rsa: UploaderKey;
   const dirs: string[] = [];
   let env: FakeEnvironment;
 
@@ -98,15 +110,17 @@ describe('upload checks (real .changes, fake configuration)', () => {
   };
 
   before(async () => {
-    [alice, stranger, dormant, elsewhere] = await Promise.all([
+    [alice, stranger, dormant, elsewhere, ancient, rsa] = await Promise.all([
       generateUploaderKey({ name: 'Alice' }),
       generateUploaderKey({ name: 'Stranger' }),
       generateUploaderKey({ name: 'Dormant' }),
       generateUploaderKey({ name: 'Elsewhere' }),
+      generateUploaderKey({ name: 'Ancient', createdAt: new Date(Date.now() - 400 * DAY) }),
+      generateUploaderKey({ name: 'Rsa', algorithm: 'rsa2048' }),
     ]);
   });
   after(async () => {
-    await Promise.all([alice, stranger, dormant, elsewhere].map((k) => k?.dispose()));
+    await Promise.all([alice, stranger, dormant, elsewhere, ancient, rsa].map((k) => k?.dispose()));
     await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
   });
 
@@ -116,6 +130,8 @@ describe('upload checks (real .changes, fake configuration)', () => {
       await keyEntry(alice, 'alice', ['test', 'sandbox']),
       await keyEntry(dormant, 'dormant', ['test'], 'the uploader key is prepared, not active'),
       await keyEntry(elsewhere, 'elsewhere', ['other']),
+      await keyEntry(ancient, 'ancient', ['test']),
+      await keyEntry(rsa, 'rsa', ['test']),
     ];
     return env;
   };
@@ -297,19 +313,54 @@ describe('upload checks (real .changes, fake configuration)', () => {
       const checked = await checkSpooledUpload(e, spooled(made));
       assert.deepEqual(checked.signedBy, { fingerprint: stranger.fingerprint, owner: 'the instance key' });
     });
-    it('REPLAY: the same signed .changes again, unless the earlier one was rejected', async () => {
+    it('REPLAY: the same signed .changes again, unless the earlier one was rejected before its signature was accepted', async () => {
       const made = await upload();
       const e = await fresh();
-      e.earlier.push({ id: 7, state: UploadState.REJECTED, receivedAt: new Date(), sha256: made.changesSha256 });
-      e.earlier.push({ id: 100, state: UploadState.RECEIVED, receivedAt: new Date(), sha256: made.changesSha256 });
+      const sha256 = made.changesSha256;
+      e.earlier.push({ id: 7, state: UploadState.REJECTED, receivedAt: new Date(), sha256, signedBy: null });
+      e.earlier.push({ id: 100, state: UploadState.RECEIVED, receivedAt: new Date(), sha256, signedBy: null });
+      // Received after this one: of two copies checked at once, the first wins.
+      e.earlier.push({ id: 101, state: UploadState.PACKAGING, receivedAt: new Date(), sha256, signedBy: null });
       await checkSpooledUpload(e, spooled(made));
       e.earlier.push({
         id: 8,
         state: UploadState.INSTALLED,
         receivedAt: new Date('2026-01-02T03:04:05Z'),
-        sha256: made.changesSha256,
+        sha256,
+        signedBy: alice.fingerprint,
       });
       await rejected(e, made, 'REPLAY', /was already uploaded as upload 8 on 2026-01-02T03:04:05.000Z/);
+    });
+    it('REPLAY: an earlier copy rejected after its signature was accepted counts (dak remembers it in all cases)', async () => {
+      const made = await upload();
+      const e = await fresh();
+      e.earlier.push({
+        id: 9,
+        state: UploadState.REJECTED,
+        receivedAt: new Date('2026-01-02T03:04:05Z'),
+        sha256: made.changesSha256,
+        signedBy: alice.fingerprint,
+      });
+      await rejected(
+        e,
+        made,
+        'REPLAY',
+        /was already uploaded as upload 9 on 2026-01-02T03:04:05\.000Z \(this signed \.changes has been seen before, and was rejected\): sign it again \(debsign\) to send it once more/,
+      );
+    });
+    it('a rejection after the signature step names the signer; one before it does not', async () => {
+      const late = await upload({ distribution: 'bookworm-test-testing' });
+      await assert.rejects(checkSpooledUpload(await fresh(), spooled(late)), (err: unknown) => {
+        assert.ok(err instanceof UploadRejection && err.code === 'SUITE_NOT_UPLOADABLE', String(err));
+        assert.deepEqual(err.signedBy, { fingerprint: alice.fingerprint, owner: 'alice' });
+        return true;
+      });
+      const early = await upload({ sign: elsewhere });
+      await assert.rejects(checkSpooledUpload(await fresh(), spooled(early)), (err: unknown) => {
+        assert.ok(err instanceof UploadRejection && err.code === 'KEY_NOT_ALLOWED', String(err));
+        assert.equal(err.signedBy, undefined);
+        return true;
+      });
     });
   });
 
@@ -498,6 +549,219 @@ describe('upload checks (real .changes, fake configuration)', () => {
     it('OPTION_INVALID', async () => {
       const made = await upload({ changesExtra: ['MINI_BUILDD_OPTION: internal-apt-priority=high'] });
       await rejected(await fresh(), made, 'OPTION_INVALID', /internal-apt-priority=high.*use a whole number/);
+    });
+  });
+
+  describe('people, bugs and line endings', () => {
+    it('CHANGES_INVALID: CRLF line endings, also in a signed .changes, with the line', async () => {
+      const made = await upload({ editSigned: (b) => Buffer.from(b.toString('utf8').replace(/\n/g, '\r\n')) });
+      await rejected(
+        await fresh(),
+        made,
+        'CHANGES_INVALID',
+        /: line 1 holds a carriage return \(CRLF or CR line endings\): a \.changes has LF line endings only/,
+      );
+    });
+    const people: [string, string, RegExp][] = [
+      [
+        'Maintainer',
+        'Debyard Tests tests@debyard.example.org',
+        /Maintainer "Debyard Tests tests@debyard\.example\.org" is not "Name <address@host>": fix the Maintainer field of debian\/control/,
+      ],
+      [
+        'Maintainer',
+        '<tests@debyard.example.org>',
+        /Maintainer "<tests@debyard\.example\.org>" is not "Name <address@host>"/,
+      ],
+      [
+        'Changed-By',
+        'Debyard Tests <tests.debyard.example.org>',
+        /Changed-By "Debyard Tests <tests\.debyard\.example\.org>" is not "Name <address@host>": fix the trailer line/,
+      ],
+      ['Changed-By', 'A <a@b> B <c@d>', /Changed-By "A <a@b> B <c@d>" is not "Name <address@host>"/],
+    ];
+    for (const [field, value, message] of people)
+      it(`CHANGES_INVALID: ${field}: ${value}`, async () => {
+        const made = await upload({ edit: (t) => t.replace(new RegExp(`^${field}: .*$`, 'm'), `${field}: ${value}`) });
+        await rejected(await fresh(), made, 'CHANGES_INVALID', message);
+      });
+    it('CHANGES_INVALID: a Closes that is not bug numbers', async () => {
+      const made = await upload({ edit: (t) => t.replace(/^Changes:/m, 'Closes: 123 #456\nChanges:') });
+      await rejected(
+        await fresh(),
+        made,
+        'CHANGES_INVALID',
+        /Closes "123 #456" is not a list of bug numbers separated by spaces: write "Closes: #123, #456" in debian\/changelog/,
+      );
+    });
+    it('accepts bug numbers, and names with dots, commas and non-ASCII letters', async () => {
+      const made = await upload({
+        edit: (t) =>
+          t
+            .replace(/^Changes:/m, 'Closes: 123 456789\nChanges:')
+            .replace(/^Changed-By: .*$/m, 'Changed-By: Dr. Jöns Müller, Jr. <jm+debian@mail.example.org>'),
+      });
+      const checked = await checkSpooledUpload(await fresh(), spooled(made));
+      assert.equal(checked.changedBy, 'Dr. Jöns Müller, Jr. <jm+debian@mail.example.org>');
+    });
+  });
+
+  describe('signature time and strength', () => {
+    it('SIGNATURE_INVALID: a signature older than a year, saying when it was made', async () => {
+      const at = new Date(Date.now() - 370 * DAY);
+      const made = await upload({ sign: ancient, gpgOptions: fakedSystemTime(at) });
+      await rejected(
+        await fresh(),
+        made,
+        'SIGNATURE_INVALID',
+        new RegExp(
+          `was signed on ${at.toISOString().slice(0, 19)}\\.000Z, 370 days ago: signatures older than a year \\(365 days\\) are not accepted; sign it again with debsign`,
+        ),
+      );
+    });
+    it('accepts a signature made half a year ago, and one an hour ahead of this clock', async () => {
+      const old = await upload({ sign: ancient, gpgOptions: fakedSystemTime(new Date(Date.now() - 180 * DAY)) });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(old))).signedBy?.owner, 'ancient');
+      const ahead = await upload({ gpgOptions: fakedSystemTime(new Date(Date.now() + 3600 * 1000)) });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(ahead))).signedBy?.owner, 'alice');
+    });
+    it('SIGNATURE_INVALID: a signature dated 10 days ahead, saying when and what to do', async () => {
+      const at = new Date(Date.now() + 10 * DAY);
+      const made = await upload({ gpgOptions: fakedSystemTime(at) });
+      await rejected(
+        await fresh(),
+        made,
+        'SIGNATURE_INVALID',
+        new RegExp(
+          `Signature creation time is in the future .*: it says it was signed at ${at.toISOString().slice(0, 19)}\\.000Z, more than 7 days after the time here \\(.*\\); set the clock of the computer that signed it right and sign it again`,
+        ),
+      );
+    });
+    it('SIGNATURE_INVALID: a SHA-1 signature, with what to use instead', async () => {
+      const made = await upload({ sign: rsa, gpgOptions: ['--digest-algo', 'SHA1'] });
+      await rejected(
+        await fresh(),
+        made,
+        'SIGNATURE_INVALID',
+        /Insecure message hash algorithm: SHA1.*: sign it again with a strong key and digest \(Ed25519, or RSA of at least 2048 bits, with SHA-256/,
+      );
+      const sha256 = await upload({ sign: rsa });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(sha256))).signedBy?.owner, 'rsa');
+    });
+  });
+
+  describe('.dsc signature', () => {
+    /** Signs only the .changes (gpg as debsign calls it), so the .dsc stays unsigned. */
+    const changesOnly = async (made: MadeUpload, key: UploaderKey): Promise<MadeUpload> => {
+      await execa('gpg', [
+        '--homedir',
+        key.gnupgHome,
+        '--batch',
+        '--yes',
+        '--local-user',
+        key.fingerprint,
+        '--clearsign',
+        made.changes,
+      ]);
+      await fs.rename(`${made.changes}.asc`, made.changes);
+      const bytes = await fs.readFile(made.changes);
+      return { ...made, changesSha256: (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex') };
+    };
+
+    it('accepts an unsigned .dsc next to a signed .changes', async () => {
+      const made = await changesOnly(await upload({ sign: undefined }), alice);
+      assert.doesNotMatch(await fs.readFile(made.dsc, 'utf8'), /BEGIN PGP/);
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(made))).signedBy?.owner, 'alice');
+    });
+    it('DSC_SIGNATURE: the .dsc signed by another known key, naming both', async () => {
+      const made = await upload({ signDsc: elsewhere });
+      await rejected(
+        await fresh(),
+        made,
+        'DSC_SIGNATURE',
+        new RegExp(
+          `^hello-c_1\\.0~test12\\+1\\.dsc is signed by key ${elsewhere.fingerprint}, but hello-c_1\\.0~test12\\+1_source\\.changes by key ${alice.fingerprint}: sign both with the same key \\(debsign does\\)$`,
+        ),
+      );
+    });
+    it('DSC_SIGNATURE: the .dsc signed by a key nobody registered, naming it', async () => {
+      const made = await upload({ signDsc: stranger });
+      await rejected(
+        await fresh(),
+        made,
+        'DSC_SIGNATURE',
+        new RegExp(
+          `\\.dsc is signed by key ${stranger.fingerprint}, which debyard does not know, but .*_source\\.changes by key ${alice.fingerprint}: sign both with the same key`,
+        ),
+      );
+    });
+    it('repositories that take unsigned uploads do not look at the .dsc signature', async () => {
+      const made = await upload({
+        signDsc: stranger,
+        distribution: 'bookworm-sandbox-unstable',
+        version: '1.0~sandbox12+1',
+      });
+      assert.equal((await checkSpooledUpload(await fresh(), spooled(made))).signedBy?.owner, 'alice');
+    });
+  });
+
+  describe('source tarballs', () => {
+    /** Replaces the native tarball of the upload with one holding `members` under hello-c-1.0/. */
+    const withTarball = (members: Parameters<typeof writeTarball>[1]) => ({
+      editSource: async ({ dir }: { dir: string }) =>
+        writeTarball(path.join(dir, 'hello-c_1.0~test12+1.tar.xz'), [
+          { name: 'hello-c-1.0/', type: 'dir' },
+          { name: 'hello-c-1.0/debian/', type: 'dir' },
+          ...members,
+        ]),
+    });
+
+    it('SOURCE_UNSAFE: a setuid file in the tarball, named with its tarball', async () => {
+      const made = await upload(withTarball([{ name: 'hello-c-1.0/debian/su', data: 'x', mode: 0o4755 }]));
+      await rejected(
+        await fresh(),
+        made,
+        'SOURCE_UNSAFE',
+        /^hello-c_1\.0~test12\+1\.tar\.xz: member "hello-c-1\.0\/debian\/su" is setuid \(rwsr-xr-x\): repack the tarball without it and rebuild the source package$/,
+      );
+    });
+    it('takes its caps as options', async () => {
+      const made = await upload();
+      await assert.rejects(
+        checkSpooledUpload(await fresh(), spooled(made), {
+          tarballLimits: { maxMembers: 3, maxUnpackedBytes: 1e9, timeoutMs: 60_000 },
+        }),
+        (err: unknown) =>
+          err instanceof UploadRejection && err.code === 'SOURCE_UNSAFE' && /more than 3 members/.test(err.message),
+      );
+    });
+    it('lists the orig tarball it was given, but not one from the pool', async () => {
+      const first = await upload({
+        version: '1.0-1~test12+1',
+        editSource: ({ dir }) =>
+          writeTarball(path.join(dir, 'hello-c_1.0.orig.tar.gz'), [
+            { name: 'hello-c-1.0/', type: 'dir' },
+            { name: 'hello-c-1.0/null', type: 'chardev' },
+          ]),
+      });
+      await rejected(
+        await fresh(),
+        first,
+        'SOURCE_UNSAFE',
+        /^hello-c_1\.0\.orig\.tar\.gz: member "hello-c-1\.0\/null" is a device node/,
+      );
+      // The same orig tarball, in the pool (as if it had come in before the check existed).
+      const orig = path.join(first.dir, 'hello-c_1.0.orig.tar.gz');
+      const next = await upload({
+        version: '1.0-2~test12+1',
+        include: 'no-orig',
+        editSource: ({ dir }) => fs.copyFile(orig, path.join(dir, 'hello-c_1.0.orig.tar.gz')),
+      });
+      await fs.rm(path.join(next.dir, 'hello-c_1.0.orig.tar.gz'));
+      const e = await fresh();
+      e.pool.set('test/hello-c/hello-c_1.0.orig.tar.gz', orig);
+      const checked = await checkSpooledUpload(e, spooled(next));
+      assert.deepEqual(checked.fromPool, [{ name: 'hello-c_1.0.orig.tar.gz', path: orig }]);
     });
   });
 });

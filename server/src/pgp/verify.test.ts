@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import {
+  clearsignedIssuers,
   KeyringError,
   SignatureError,
   loadKeyring,
@@ -161,11 +162,29 @@ describe('verifyClearsigned (offline)', () => {
     await assert.rejects(verifyClearsigned(late, [expiring.toPublic()]), rejectsWith('EXPIRED_KEY'));
   });
 
-  it('rejects a signature dated in the future', async () => {
-    const future = await clearsign(RELEASE, key, new Date(Date.now() + 2 * DAY));
-    await assert.rejects(verifyClearsigned(future, [key.toPublic()]), rejectsWith('FUTURE_SIGNATURE'));
+  it('rejects a signature dated in the future, saying when it was made', async () => {
+    const at = new Date(Math.floor((Date.now() + 2 * DAY) / 1000) * 1000);
+    const future = await clearsign(RELEASE, key, at);
+    await assert.rejects(verifyClearsigned(future, [key.toPublic()]), (err: unknown) => {
+      rejectsWith('FUTURE_SIGNATURE', new RegExp(`in the future \\(signed ${at.toISOString()}\\)`))(err);
+      assert.equal((err as SignatureError).signedAt?.getTime(), at.getTime());
+      return true;
+    });
     const v = await verifyClearsigned(future, [key.toPublic()], { date: new Date(Date.now() + 3 * DAY) });
     assert.equal(v.text, RELEASE);
+  });
+});
+
+describe('clearsignedIssuers', () => {
+  it('names the signing keys’ fingerprints without verifying, also of keys nobody has', async () => {
+    const [a, b] = await Promise.all([makeKey(), makeKey()]);
+    const message = await openpgp.createCleartextMessage({ text: RELEASE });
+    const both = (await openpgp.sign({ message, signingKeys: [a, b] })).replace(/\r\n/g, '\n');
+    assert.deepEqual(await clearsignedIssuers(both), [
+      a.getFingerprint().toUpperCase(),
+      b.getFingerprint().toUpperCase(),
+    ]);
+    assert.deepEqual(await clearsignedIssuers('not signed'), []);
   });
 });
 

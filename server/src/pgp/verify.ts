@@ -40,12 +40,15 @@ export type SignatureErrorCode =
 
 export class SignatureError extends Error {
   override readonly name = 'SignatureError';
+  /** When the signature that decided `code` says it was made, if it could be read (e.g. FUTURE_SIGNATURE). */
+  readonly signedAt?: Date;
   constructor(
     readonly code: SignatureErrorCode,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { signedAt?: Date },
   ) {
     super(message, options);
+    this.signedAt = options?.signedAt;
   }
 }
 
@@ -197,7 +200,7 @@ async function judge(
 ): Promise<VerifiedSignature> {
   if (signatures.length === 0) throw new SignatureError('NOT_SIGNED', `${source} carries no signature`);
   let good: VerifiedSignature | undefined;
-  const failures: { code: SignatureErrorCode; keyId: string; message: string }[] = [];
+  const failures: { code: SignatureErrorCode; keyId: string; message: string; signedAt?: Date }[] = [];
   for (const s of signatures) {
     try {
       await s.verified;
@@ -205,7 +208,13 @@ async function judge(
       good ??= { signer: signerOf(s.keyID, keys), signedAt: packet?.created ?? new Date(0) };
     } catch (err) {
       const message = (err as Error).message;
-      failures.push({ code: classify(message), keyId: s.keyID.toHex().toUpperCase(), message });
+      const created = (await s.signature.catch(() => undefined))?.packets[0]?.created ?? undefined;
+      failures.push({
+        code: classify(message),
+        keyId: s.keyID.toHex().toUpperCase(),
+        message: created ? `${message} (signed ${created.toISOString()})` : message,
+        signedAt: created,
+      });
     }
   }
   const bad = failures.find((f) => f.code === 'BAD_SIGNATURE');
@@ -213,7 +222,9 @@ async function judge(
   const worst = bad ?? failures.sort((a, b) => SEVERITY.indexOf(a.code) - SEVERITY.indexOf(b.code))[0]!;
   const all = failures.map((f) => `${f.keyId}: ${f.message}`).join('; ');
   const hint = worst.code === 'UNKNOWN_KEY' ? ' (add the signer’s key to the keyring this check uses)' : '';
-  throw new SignatureError(worst.code, `${source}: no valid signature by a known key${hint} — ${all}`);
+  throw new SignatureError(worst.code, `${source}: no valid signature by a known key${hint} — ${all}`, {
+    signedAt: worst.signedAt,
+  });
 }
 
 /**
@@ -246,6 +257,29 @@ export async function verifyClearsigned(
   }
   const verified = await judge(result.signatures, keys, source);
   return { text, ...verified };
+}
+
+/**
+ * Who made the signatures of a clearsigned text, without verifying them: the issuer fingerprints (upper
+ * case hex) the signatures name, or their long key IDs when they name no fingerprint. For messages
+ * about a signature by a key debyard does not have.
+ */
+export async function clearsignedIssuers(signed: string): Promise<string[]> {
+  const begin = signed.indexOf(BEGIN_SIGNATURE);
+  const end = signed.indexOf(END_SIGNATURE, begin);
+  if (begin < 0 || end < 0) return [];
+  try {
+    const signature = await openpgp.readSignature({
+      armoredSignature: signed.slice(begin, end + END_SIGNATURE.length),
+    });
+    return Array.from(signature.packets, (p) =>
+      p.issuerFingerprint
+        ? Buffer.from(p.issuerFingerprint).toString('hex').toUpperCase()
+        : p.issuerKeyID.toHex().toUpperCase(),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /** Verifies a detached signature (armored or binary, e.g. Release.gpg) over `data`. */

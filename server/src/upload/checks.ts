@@ -3,8 +3,9 @@
  * upload checks). Each failure is an {@link UploadRejection} with a stable code and a message that
  * names the field, file, key or version and says what to do.
  *
- * Order, cheapest and most basic first: parse → file names → files (sizes, checksums) → signature →
- * replay → distribution → version → .dsc files → upload options.
+ * Order, cheapest and most basic first: parse (fields, people, bugs) → file names → files (sizes,
+ * checksums) → signature (and its age) → replay → distribution → version → .dsc (its files and
+ * signature) → upload options → source tarballs (listed with tar, see source-tarballs.ts).
  *
  * The checks run on data ({@link UploadEnvironment}): the configuration as plain values plus the few
  * look-ups that touch the database, reprepro and the pool. {@link checkUpload} builds that from the
@@ -21,8 +22,18 @@
  *   .changes, or one signed by a key debyard does not know, is accepted as unsigned. A signature that
  *   is cryptographically bad (tampered, revoked or expired key, weak algorithm) is still rejected:
  *   that is a file someone changed, not a missing credential. A known key is recorded as the signer.
- * - Replay: a verified .changes whose SHA-256 equals an earlier upload's that was not rejected.
- *   Unsigned uploads have no replay check (nothing proves who sent them; version checks still apply).
+ * - Age (dak's SignatureTimestampCheck): a signature made more than a year ago is refused; one dated
+ *   more than a week ahead of this computer's clock is refused by openpgp.js (FUTURE_SIGNATURE), less
+ *   is taken as clock skew.
+ * - Replay (dak's check_replay, which remembers a signature "in all cases"): a verified .changes whose
+ *   SHA-256 equals an earlier upload's that got past the signature check, whatever became of it; such
+ *   rejections carry the signer ({@link UploadRejection.signedBy}) and the upload records it. Uploads
+ *   rejected before or at the signature (a key not yet allowed, say) do not count, so the same file
+ *   can be sent again once the key is granted. Unsigned uploads have no replay check (nothing proves
+ *   who sent them; version checks still apply).
+ * - The .dsc: when clearsigned, it must verify and be signed by the key that signed the .changes
+ *   (debsign signs both); an unsigned .dsc is fine (the signed .changes holds its checksums).
+ *   Repositories that allow unauthenticated uploads skip this, as they skip the .changes signature.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -36,17 +47,19 @@ import { expandVersionRule } from '../layout/layout.kind.js';
 import { ConfigStatus } from '../lifecycle/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
-import { readArmoredKeys, SignatureError, verifyClearsigned } from '../pgp/verify.js';
+import { clearsignedIssuers, readArmoredKeys, SignatureError, verifyClearsigned } from '../pgp/verify.js';
 import { repreproFor } from '../repository/repository.kind.js';
 import { Repository } from '../repository/repository.entity.js';
 import { Uploader } from '../uploader/uploader.entity.js';
 import { checkFileName, containedPath, UnsafePathError } from '../util/paths.js';
 import { compareVersions, parseVersion, withoutEpoch } from './debversion.js';
 import { parseUploadOptions, type UploadOptions } from './options.js';
+import { checkSourceTarballs, isSourceTarball, type TarballLimits } from './source-tarballs.js';
 import { Upload, UploadState } from './upload.entity.js';
 
 export type { ArchUploadOptions, UploadOptions } from './options.js';
 export { parseUploadOptions } from './options.js';
+export { DEFAULT_TARBALL_LIMITS, type TarballLimits } from './source-tarballs.js';
 
 export type RejectCode =
   | 'CHANGES_INVALID'
@@ -68,6 +81,10 @@ export type RejectCode =
   | 'VERSION_LOWER'
   | 'DSC_INVALID'
   | 'DSC_FILE_MISSING'
+  /** The .dsc is clearsigned but does not verify, or not by the key that signed the .changes. */
+  | 'DSC_SIGNATURE'
+  /** A source tarball tar cannot list, or with members dpkg-source must not unpack (see source-tarballs.ts). */
+  | 'SOURCE_UNSAFE'
   | 'OPTION_UNKNOWN'
   | 'OPTION_DUPLICATE'
   | 'OPTION_INVALID'
@@ -77,6 +94,11 @@ export type RejectCode =
 /** Why an upload was refused: `code` for programs, the message for the person who uploaded. */
 export class UploadRejection extends Error {
   override readonly name = 'UploadRejection';
+  /**
+   * The key that signed the .changes, when the rejection came after its signature was verified and
+   * accepted: such an upload counts for replays, and its record names the signer.
+   */
+  signedBy?: { fingerprint: string; owner: string };
   constructor(
     readonly code: RejectCode,
     message: string,
@@ -164,8 +186,10 @@ export interface RepositoryConfig {
 export interface UploadEnvironment {
   repositories: RepositoryConfig[];
   keys: UploadKey[];
-  /** Uploads of a .changes with this SHA-256 (the one being checked included). */
-  uploadsWithSha256(sha256: string): Promise<{ id: number; state: UploadState; receivedAt: Date }[]>;
+  /** Uploads of a .changes with this SHA-256 (the one being checked included); `signedBy` as recorded. */
+  uploadsWithSha256(
+    sha256: string,
+  ): Promise<{ id: number; state: UploadState; receivedAt: Date; signedBy: string | null }[]>;
   /** What the repository holds of `source` (reprepro ls), in every distribution including rollbacks. */
   installed(repository: string, source: string): Promise<{ version: string; distribution: string }[]>;
   /** Absolute path of `name` in the repository's pool for `source`, or null if it is not there. */
@@ -183,6 +207,14 @@ export interface SpooledUpload {
 
 const BEGIN_SIGNED = '-----BEGIN PGP SIGNED MESSAGE-----';
 const MAX_CHANGES_BYTES = 1024 * 1024;
+const DAY_MS = 24 * 3600 * 1000;
+/** dak's SignatureTimestampCheck: older signatures are refused. */
+const MAX_SIGNATURE_AGE_DAYS = 365;
+/** dak's tolerance for a signing computer's clock that is ahead; beyond it, FUTURE_SIGNATURE. */
+const FUTURE_SIGNATURE_TOLERANCE_DAYS = 7;
+/** `Name <address@host>` as dpkg writes Maintainer and Changed-By (RFC 822's name-addr, simplified). */
+const PERSON = /^([^<>\s](?:[^<>]*[^<>\s])?)\s*<([^<>@\s]+@[^<>@\s]+)>$/;
+const CLOSES = /^[0-9]+(?: +[0-9]+)*$/;
 const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const DISTRIBUTION_NAME = /^(.+)-([a-z0-9]+)-([a-z]+)(?:-rollback(\d+))?$/;
 const BINARY_FILE = /\.(?:deb|udeb|ddeb)$/;
@@ -226,24 +258,52 @@ interface Located {
   name: string;
 }
 
+export interface CheckOptions {
+  logger?: Logger;
+  /** Caps for listing the source tarballs; {@link DEFAULT_TARBALL_LIMITS} if absent. */
+  tarballLimits?: TarballLimits;
+}
+
 /** Checks a spooled upload against `env`; returns what the pipeline needs, or throws {@link UploadRejection}. */
 export async function checkSpooledUpload(
   env: UploadEnvironment,
   upload: SpooledUpload,
-  logger?: Logger,
+  opts: CheckOptions = {},
 ): Promise<CheckedUpload> {
   const parsed = await parseChanges(upload);
   const files = await checkFiles(upload, parsed);
   const located = locate(env.repositories, parsed.distribution);
   const signedBy = await checkSignature(env, upload, parsed, located instanceof UploadRejection ? null : located.repo);
+  try {
+    return await checkSigned(env, upload, parsed, files, located, signedBy, opts);
+  } catch (err) {
+    if (err instanceof UploadRejection && signedBy) err.signedBy ??= signedBy;
+    throw err;
+  }
+}
+
+/** The checks after the signature step. */
+async function checkSigned(
+  env: UploadEnvironment,
+  upload: SpooledUpload,
+  parsed: Parsed,
+  files: Listed[],
+  located: Located | UploadRejection,
+  signedBy: { fingerprint: string; owner: string } | null,
+  opts: CheckOptions,
+): Promise<CheckedUpload> {
   if (signedBy) await checkReplay(env, upload);
   if (located instanceof UploadRejection) throw located;
   const target = checkDistribution(located);
   const suite = target.repo.suites.find((s) => s.name === target.suite)!;
   await checkVersion(env, parsed, target, suite.experimental);
-  const dsc = await checkDsc(env, upload, parsed, target.repo, files);
+  const dsc = await checkDsc(env, upload, parsed, target.repo, files, signedBy);
   const options = parseUploadOptions(parsed.paragraph.get('Changes') ?? '');
-  logger?.debug({ upload: upload.id, target: target.name, signedBy }, 'upload passed its checks');
+  await checkSourceTarballs(
+    dsc.uploaded.filter((f) => isSourceTarball(f.name)),
+    opts.tarballLimits,
+  );
+  opts.logger?.debug({ upload: upload.id, target: target.name, signedBy }, 'upload passed its checks');
   return {
     source: parsed.source,
     version: parsed.version,
@@ -292,6 +352,13 @@ async function parseChanges(upload: SpooledUpload): Promise<Parsed> {
   } catch {
     throw invalid('not valid UTF-8');
   }
+  // Before the armor is taken apart: a CR would otherwise surface as a broken signature block.
+  const cr = text.indexOf('\r');
+  if (cr >= 0)
+    throw invalid(
+      `line ${text.slice(0, cr).split('\n').length} holds a carriage return (CRLF or CR line endings): a .changes has ` +
+        'LF line endings only; it was probably converted in transit: upload the file as debsign wrote it',
+    );
   let signed: string | null = null;
   let body = text;
   if (text.startsWith(BEGIN_SIGNED)) {
@@ -319,6 +386,7 @@ async function parseChanges(upload: SpooledUpload): Promise<Parsed> {
   const version = paragraph.get('Version')!.trim();
   const distribution = paragraph.get('Distribution')!.trim();
   const architectures = paragraph.get('Architecture')!.trim().split(/\s+/);
+  checkPeopleAndBugs(paragraph, name);
 
   if (!SOURCE_NAME.test(source))
     throw invalid(`Source "${source}" is not a source package name (lower-case letters, digits, +.-)`);
@@ -364,6 +432,28 @@ async function parseChanges(upload: SpooledUpload): Promise<Parsed> {
     files,
     dscName: dscs[0]!.name,
   };
+}
+
+/** Maintainer and Changed-By as `Name <address@host>`, Closes as bug numbers (dpkg's formats). */
+function checkPeopleAndBugs(paragraph: Paragraph, name: string): void {
+  const invalid = (why: string) => new UploadRejection('CHANGES_INVALID', `${name}: ${why}`);
+  const where: Record<string, string> = {
+    Maintainer: 'the Maintainer field of debian/control',
+    'Changed-By': 'the trailer line ( -- Name <address@host>  date) of the top debian/changelog entry',
+  };
+  for (const field of ['Maintainer', 'Changed-By']) {
+    const value = paragraph.get(field)!.trim();
+    if (value.includes('\n') || !PERSON.test(value))
+      throw invalid(
+        `${field} ${JSON.stringify(value)} is not "Name <address@host>": fix ${where[field]} and rebuild the source package`,
+      );
+  }
+  const closes = paragraph.get('Closes');
+  if (closes !== undefined && !CLOSES.test(closes.trim()))
+    throw invalid(
+      `Closes ${JSON.stringify(closes.trim())} is not a list of bug numbers separated by spaces: ` +
+        'write "Closes: #123, #456" in debian/changelog and rebuild the .changes',
+    );
 }
 
 function parseParagraph(text: string, name: string): Paragraph {
@@ -481,27 +571,30 @@ async function checkSignature(
         `sign it with "debsign -k <your key id> ${upload.changesName}"`,
     );
   }
-  const unique = new Map(env.keys.map((k) => [k.fingerprint, k.key]));
+  const now = new Date();
   let verified;
   try {
-    verified = await verifyClearsigned(parsed.signed, [...unique.values()], { source: upload.changesName });
+    verified = await verifyClearsigned(parsed.signed, uniqueKeys(env), {
+      source: upload.changesName,
+      date: new Date(now.getTime() + FUTURE_SIGNATURE_TOLERANCE_DAYS * DAY_MS),
+    });
   } catch (err) {
     if (!(err instanceof SignatureError)) throw err;
     if (open && (err.code === 'UNKNOWN_KEY' || err.code === 'NO_KEYS')) return null;
-    const hint =
-      err.code === 'UNKNOWN_KEY'
-        ? ': the key is not known here; add it to your uploader profile and have it activated, or ask for it to be ' +
-          "added to the repository's extra uploader keys"
-        : err.code === 'BAD_SIGNATURE'
-          ? ': the file was changed after it was signed; sign it again'
-          : '';
-    throw new UploadRejection('SIGNATURE_INVALID', `${err.message}${hint}`);
+    throw new UploadRejection('SIGNATURE_INVALID', `${err.message}${signatureHint(err, now)}`);
   }
   const signed = parseParagraph(verified.text, upload.changesName);
   if (JSON.stringify(signed.toObject()) !== JSON.stringify(parsed.paragraph.toObject()))
     throw new UploadRejection(
       'SIGNATURE_INVALID',
       `${upload.changesName}: the signed text differs from the text around it; sign it again with debsign`,
+    );
+  const ageDays = Math.floor((now.getTime() - verified.signedAt.getTime()) / DAY_MS);
+  if (ageDays > MAX_SIGNATURE_AGE_DAYS)
+    throw new UploadRejection(
+      'SIGNATURE_INVALID',
+      `${upload.changesName} was signed on ${verified.signedAt.toISOString()}, ${ageDays} days ago: signatures older ` +
+        `than a year (${MAX_SIGNATURE_AGE_DAYS} days) are not accepted; sign it again with debsign`,
     );
 
   const fingerprint = verified.signer.fingerprint;
@@ -525,15 +618,47 @@ async function checkSignature(
   return { fingerprint, owner };
 }
 
+function uniqueKeys(env: UploadEnvironment): openpgp.PublicKey[] {
+  return [...new Map(env.keys.map((k) => [k.fingerprint, k.key])).values()];
+}
+
+/** What to do about a signature that did not verify; appended to its message. */
+function signatureHint(err: SignatureError, now: Date): string {
+  switch (err.code) {
+    case 'UNKNOWN_KEY':
+      return (
+        ': the key is not known here; add it to your uploader profile and have it activated, or ask for it to be ' +
+        "added to the repository's extra uploader keys"
+      );
+    case 'BAD_SIGNATURE':
+      return ': the file was changed after it was signed; sign it again';
+    case 'FUTURE_SIGNATURE':
+      return (
+        `: it says it was signed ${err.signedAt ? `at ${err.signedAt.toISOString()}` : 'in the future'}, more than ` +
+        `${FUTURE_SIGNATURE_TOLERANCE_DAYS} days after the time here (${now.toISOString()}); set the clock of the ` +
+        'computer that signed it right and sign it again'
+      );
+    case 'WEAK_ALGORITHM':
+      return (
+        ': sign it again with a strong key and digest (Ed25519, or RSA of at least 2048 bits, with SHA-256 or ' +
+        'better; see digest-algo and personal-digest-preferences in gpg.conf)'
+      );
+    default:
+      return '';
+  }
+}
+
 async function checkReplay(env: UploadEnvironment, upload: SpooledUpload): Promise<void> {
+  // Only uploads received before this one: of two copies checked at once, the first one wins.
   const earlier = (await env.uploadsWithSha256(upload.changesSha256.toLowerCase())).find(
-    (u) => u.id !== upload.id && u.state !== UploadState.REJECTED,
+    (u) => u.id < upload.id && (u.state !== UploadState.REJECTED || u.signedBy !== null),
   );
   if (earlier)
     throw new UploadRejection(
       'REPLAY',
       `${upload.changesName} was already uploaded as upload ${earlier.id} on ${earlier.receivedAt.toISOString()} ` +
-        '(this signed .changes has been seen before): build and sign a new upload with a new version',
+        `(this signed .changes has been seen before${earlier.state === UploadState.REJECTED ? ', and was rejected' : ''}): ` +
+        'sign it again (debsign) to send it once more, or build and sign a new upload with a new version',
     );
 }
 
@@ -663,19 +788,30 @@ async function checkDsc(
   parsed: Parsed,
   repo: RepositoryConfig,
   uploaded: Listed[],
-): Promise<{ path: string; architectures: string[]; fromPool: { name: string; path: string }[] }> {
+  signedBy: { fingerprint: string; owner: string } | null,
+): Promise<{
+  path: string;
+  architectures: string[];
+  /** Files of the .dsc that came with the upload, in the spool directory. */
+  uploaded: { name: string; path: string }[];
+  fromPool: { name: string; path: string }[];
+}> {
   const dscName = parsed.dscName;
   const dscPath = containedPath(upload.spoolDir, dscName);
   const invalid = (why: string) => new UploadRejection('DSC_INVALID', `${dscName}: ${why}`);
   let paragraph: Paragraph;
+  let text: string;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(await fsp.readFile(dscPath));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await fsp.readFile(dscPath));
+    if (text.includes('\r')) throw new Error('it has CR line endings; a .dsc has LF line endings only');
     if (!text.startsWith(BEGIN_SIGNED) && text.includes('-----BEGIN PGP'))
       throw new Error('text before the signed part');
     paragraph = parseSingleParagraph(stripClearsign(text), { source: dscName });
   } catch (err) {
     throw invalid(err instanceof Deb822Error ? err.message : `not a valid .dsc: ${(err as Error).message}`);
   }
+  if (text.startsWith(BEGIN_SIGNED) && !repo.allowUnauthenticatedUploads && signedBy)
+    await checkDscSignature(env, text, paragraph, dscName, upload.changesName, signedBy.fingerprint);
   for (const field of ['Format', 'Source', 'Version', 'Architecture', 'Checksums-Sha256'])
     if (!paragraph.get(field)?.trim()) throw invalid(`${field} is missing`);
   if (paragraph.get('Source')!.trim() !== parsed.source)
@@ -691,6 +827,7 @@ async function checkDsc(
     throw err;
   }
   const fromPool: { name: string; path: string }[] = [];
+  const inSpool: { name: string; path: string }[] = [];
   for (const file of listed) {
     const inUpload = uploaded.find((u) => u.name === file.name);
     if (inUpload && (inUpload.sha256 !== file.sha256 || inUpload.size !== file.size))
@@ -707,7 +844,10 @@ async function checkDsc(
           `(SHA-256 ${poolHash}, ${dscName} says ${file.sha256}): a file once published cannot change; ` +
           'use the orig tarball that is in the repository, or a new upstream version',
       );
-    if (inUpload) continue;
+    if (inUpload) {
+      inSpool.push({ name: file.name, path: containedPath(upload.spoolDir, file.name) });
+      continue;
+    }
     if (pooled === null)
       throw new UploadRejection(
         'DSC_FILE_MISSING',
@@ -716,7 +856,62 @@ async function checkDsc(
       );
     fromPool.push({ name: file.name, path: pooled });
   }
-  return { path: dscPath, architectures: paragraph.get('Architecture')!.trim().split(/\s+/), fromPool };
+  return {
+    path: dscPath,
+    architectures: paragraph.get('Architecture')!.trim().split(/\s+/),
+    uploaded: inSpool,
+    fromPool,
+  };
+}
+
+/** A clearsigned .dsc must verify, by the key that signed the .changes. */
+async function checkDscSignature(
+  env: UploadEnvironment,
+  text: string,
+  paragraph: Paragraph,
+  dscName: string,
+  changesName: string,
+  changesKey: string,
+): Promise<void> {
+  const now = new Date();
+  const sameKey = 'sign both with the same key (debsign does)';
+  let verified;
+  try {
+    verified = await verifyClearsigned(text, uniqueKeys(env), {
+      source: dscName,
+      date: new Date(now.getTime() + FUTURE_SIGNATURE_TOLERANCE_DAYS * DAY_MS),
+    });
+  } catch (err) {
+    if (!(err instanceof SignatureError)) throw err;
+    if (err.code === 'UNKNOWN_KEY') {
+      const issuers = await clearsignedIssuers(text);
+      throw new UploadRejection(
+        'DSC_SIGNATURE',
+        `${dscName} is signed by key ${issuers.join(', ') || '(unreadable)'}, which debyard does not know, but ` +
+          `${changesName} by key ${changesKey}: ${sameKey}`,
+      );
+    }
+    throw new UploadRejection(
+      'DSC_SIGNATURE',
+      `${err.message}${signatureHint(err, now)} (${changesName} is signed by key ${changesKey}; ${sameKey})`,
+    );
+  }
+  if (verified.signer.fingerprint !== changesKey)
+    throw new UploadRejection(
+      'DSC_SIGNATURE',
+      `${dscName} is signed by key ${verified.signer.fingerprint}, but ${changesName} by key ${changesKey}: ${sameKey}`,
+    );
+  let signed: Paragraph | undefined;
+  try {
+    signed = parseSingleParagraph(verified.text, { source: dscName });
+  } catch {
+    signed = undefined;
+  }
+  if (!signed || JSON.stringify(signed.toObject()) !== JSON.stringify(paragraph.toObject()))
+    throw new UploadRejection(
+      'DSC_SIGNATURE',
+      `${dscName}: the signed text differs from the text around it; sign it again with debsign`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -731,7 +926,7 @@ export interface CheckContext {
 /** Checks a spooled upload against the configuration in the database; throws {@link UploadRejection}. */
 export async function checkUpload(em: EntityManager, ctx: CheckContext, upload: SpooledUpload): Promise<CheckedUpload> {
   const env = await loadEnvironment(em, ctx);
-  return checkSpooledUpload(env, upload, ctx.logger);
+  return checkSpooledUpload(env, upload, { logger: ctx.logger });
 }
 
 function notActive(what: string, status: ConfigStatus): string | null {
@@ -816,11 +1011,9 @@ export async function loadEnvironment(em: EntityManager, ctx: CheckContext): Pro
     repositories,
     keys,
     uploadsWithSha256: async (sha256) =>
-      (await em.find(Upload, { changesSha256: sha256 }, { fields: ['id', 'state', 'receivedAt'] })).map((u) => ({
-        id: u.id,
-        state: u.state,
-        receivedAt: u.receivedAt,
-      })),
+      (await em.find(Upload, { changesSha256: sha256 }, { fields: ['id', 'state', 'receivedAt', 'signedBy'] })).map(
+        (u) => ({ id: u.id, state: u.state, receivedAt: u.receivedAt, signedBy: u.signedBy }),
+      ),
     installed: async (identity, source) => {
       const repo = byIdentity.get(identity)!;
       const rows = await repreproFor({ em, ...ctx }, repo).ls(source);

@@ -50,7 +50,7 @@ export class UploadPipeline {
     const em = this.opts.orm.em.fork();
     const upload = await em.findOne(Upload, id);
     if (!upload || upload.state !== UploadState.RECEIVED) return;
-    let checked: CheckedUpload;
+    let checked: CheckedUpload | undefined;
     let plans: PlannedBuild[];
     try {
       checked = await checkUpload(
@@ -65,8 +65,11 @@ export class UploadPipeline {
       if (!(err instanceof UploadRejection) && !(err instanceof DomainError)) throw err;
       const code = err instanceof UploadRejection ? err.code : String(err.extensions.code);
       const seen = await peekChanges(path.join(upload.spoolDir, upload.changesName));
+      // A signature that was verified is recorded: the upload counts for replays (see checks.ts).
+      const signer = err instanceof UploadRejection ? err.signedBy : checked?.signedBy;
       await em.transactional(async (tx) => {
         Object.assign(upload, seen);
+        if (signer) Object.assign(upload, { signedBy: signer.fingerprint, uploader: signer.owner });
         upload.state = UploadState.REJECTED;
         upload.rejectCode = code;
         upload.reason = err.message;
@@ -106,6 +109,8 @@ export class UploadPipeline {
           distribution: checked.distribution,
           targetDistribution: checked.targetDistribution,
           repository: checked.repository,
+          signedBy: checked.signedBy?.fingerprint ?? null,
+          uploader: checked.signedBy?.owner ?? null,
           rejectCode: rejection.code,
           reason: rejection.message,
           finishedAt: new Date(),
