@@ -103,8 +103,7 @@ export function addPortCommands(program: Command, client: ClientFactory): void {
     .option(
       '--option <key=value>',
       'an upload option for the new changelog entry, e.g. lintian-mode=errfail; repeat for more (default: lintian-mode=ignore)',
-      (value: string, all: string[]) => [...all, value],
-      [] as string[],
+      (value: string, all: string[] | undefined) => [...(all ?? []), value],
     )
     .option('--dry-run', 'say what would be uploaded, and upload nothing')
     .option(
@@ -116,7 +115,7 @@ export function addPortCommands(program: Command, client: ClientFactory): void {
         source: string,
         from: string,
         to: string[],
-        opts: { version?: string; option: string[]; dryRun?: boolean; wait?: boolean },
+        opts: { version?: string; option?: string[]; dryRun?: boolean; wait?: boolean },
         cmd: Command,
       ) => {
         const { api, json } = client(cmd);
@@ -125,7 +124,7 @@ export function addPortCommands(program: Command, client: ClientFactory): void {
           from,
           to,
           version: opts.version ?? null,
-          options: opts.option.length ? opts.option : null,
+          options: opts.option ?? null,
         };
         const args = '$source: String!, $from: String!, $to: [String!]!, $version: String, $options: [String!]';
         const pass = 'source: $source, from: $from, to: $to, version: $version, options: $options';
