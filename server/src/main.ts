@@ -5,13 +5,21 @@ import { addClientCommands, client } from './cli/commands.js';
 import { addConfigCommands } from './cli/config-commands.js';
 import { addBuildCommands } from './cli/build-commands.js';
 import { addPackageCommands } from './cli/package-commands.js';
+import { addPortCommands } from './cli/port-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
 
+// The long --version is only the whole command line (`debyard --version`): commander reads a program
+// option anywhere, and `debyard port … --version V` needs it for itself.
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  console.log(VERSION);
+  process.exit(0);
+}
+
 const program = new Command('debyard')
   .description('a build daemon for Debian-based distributions')
-  .version(VERSION)
+  .version(VERSION, '-V', 'output the version number (also --version, alone)')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`debyard: ${text.replace(/^error: /, '')}`) });
 
@@ -47,6 +55,7 @@ addClientCommands(program);
 addConfigCommands(program, client);
 addBuildCommands(program, client);
 addPackageCommands(program, client);
+addPortCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -550,6 +550,19 @@ describe('upload checks (real .changes, fake configuration)', () => {
       const made = await upload({ changesExtra: ['MINI_BUILDD_OPTION: internal-apt-priority=high'] });
       await rejected(await fresh(), made, 'OPTION_INVALID', /internal-apt-priority=high.*use a whole number/);
     });
+    it('OPTION_INVALID: auto-ports to a distribution that takes no uploads, with why', async () => {
+      for (const [target, why] of [
+        ['bookworm-nosuch-unstable', /cannot port to bookworm-nosuch-unstable: .*no repository "nosuch"/],
+        ['bookworm-test-testing', /cannot port to bookworm-test-testing: .*takes no uploads/],
+        ['bookworm-test-unstable-rollback0', /cannot port to bookworm-test-unstable-rollback0: .*rollback/],
+      ] as const) {
+        const made = await upload({ changesExtra: [`MINI_BUILDD_OPTION: auto-ports=${target}`] });
+        await rejected(await fresh(), made, 'OPTION_INVALID', why);
+      }
+      const good = await upload({ changesExtra: ['MINI_BUILDD_OPTION: auto-ports=bookworm-test-experimental'] });
+      const checked = await checkSpooledUpload(await fresh(), spooled(good));
+      assert.deepEqual(checked.options.autoPorts, ['bookworm-test-experimental']);
+    });
   });
 
   describe('people, bugs and line endings', () => {

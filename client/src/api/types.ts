@@ -41,7 +41,8 @@ export type KnownEventType =
   | 'INSTALLING'
   | 'INSTALLED'
   | 'FAILED'
-  | 'UPLOAD_RETRIED';
+  | 'UPLOAD_RETRIED'
+  | 'PORT_FAILED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {
@@ -256,10 +257,18 @@ export const UPLOAD_EVENT_TYPES = ['REJECTED', 'PACKAGING', 'INSTALLING', 'INSTA
 /** A build as an upload or the package tracker lists it. */
 export type UploadBuild = Build & { optional: boolean };
 
+/** What a port was made from, and who asked for it. */
+export interface PortOrigin {
+  from: string;
+  fromVersion: string;
+  by: string;
+  autoPortOf: number | null;
+}
+
 export interface Upload {
   id: string;
   changesName: string;
-  via: 'FTP' | 'HTTP';
+  via: 'FTP' | 'HTTP' | 'PORT';
   remoteAddress: string | null;
   receivedAt: DateTimeISO;
   state: UploadState;
@@ -277,6 +286,26 @@ export interface Upload {
   finishedAt: DateTimeISO | null;
   attempt: number;
   changesUrl: string;
+  /** For a port (via PORT). */
+  port: PortOrigin | null;
+}
+
+/** What a port will upload: the new version per target distribution. */
+export interface PortPlan {
+  source: string;
+  from: string;
+  fromVersion: string;
+  options: string[];
+  rebuildStamp: string;
+  targets: { distribution: string; repository: string; version: string; rebuild: boolean }[];
+}
+
+export interface PortRequest {
+  source: string;
+  from: string;
+  to: string[];
+  version: string;
+  options: string[];
 }
 
 export interface UploadWithBuilds extends Upload {

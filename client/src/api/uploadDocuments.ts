@@ -1,6 +1,15 @@
 import { gql } from '@urql/core';
 import { BUILD_FIELDS } from './buildFields';
-import type { PackageSummary, PackageTracker, Upload, UploadFilter, UploadPage, UploadWithBuilds } from './types';
+import type {
+  PackageSummary,
+  PackageTracker,
+  PortPlan,
+  PortRequest,
+  Upload,
+  UploadFilter,
+  UploadPage,
+  UploadWithBuilds,
+} from './types';
 
 // The uploads' and package tracker's documents, apart from documents.ts so that they load with those
 // pages' chunks.
@@ -27,6 +36,12 @@ const UPLOAD_FIELDS = gql`
     finishedAt
     attempt
     changesUrl
+    port {
+      from
+      fromVersion
+      by
+      autoPortOf
+    }
   }
 `;
 
@@ -120,4 +135,44 @@ export const PackageQuery = gql<{ package: PackageTracker }, { source: string }>
   }
   ${UPLOAD_FIELDS}
   ${UPLOAD_BUILD_FIELDS}
+`;
+
+export const PortTargetsQuery = gql<{ portTargets: string[] }, Record<string, never>>`
+  query PortTargets {
+    portTargets
+  }
+`;
+
+export const PortPlanQuery = gql<{ portPlan: PortPlan }, PortRequest>`
+  query PortPlan($source: String!, $from: String!, $to: [String!]!, $version: String, $options: [String!]) {
+    portPlan(source: $source, from: $from, to: $to, version: $version, options: $options) {
+      source
+      from
+      fromVersion
+      options
+      rebuildStamp
+      targets {
+        distribution
+        repository
+        version
+        rebuild
+      }
+    }
+  }
+`;
+
+export const PortMutation = gql<{ port: Upload[] }, PortRequest & { rebuildStamp: string }>`
+  mutation Port(
+    $source: String!
+    $from: String!
+    $to: [String!]!
+    $version: String
+    $options: [String!]
+    $rebuildStamp: String
+  ) {
+    port(source: $source, from: $from, to: $to, version: $version, options: $options, rebuildStamp: $rebuildStamp) {
+      ...UploadFields
+    }
+  }
+  ${UPLOAD_FIELDS}
 `;

@@ -15,7 +15,8 @@ export const EVENT_GROUPS: ReadonlyArray<{ name: string; label: string; match: (
     name: 'uploads',
     label: 'Uploads (received … installed)',
     match: (t) =>
-      /^(UPLOAD_|FTP_|INCOMING_)/.test(t) || ['REJECTED', 'PACKAGING', 'INSTALLING', 'INSTALLED', 'FAILED'].includes(t),
+      /^(UPLOAD_|FTP_|INCOMING_|PORT_)/.test(t) ||
+      ['REJECTED', 'PACKAGING', 'INSTALLING', 'INSTALLED', 'FAILED'].includes(t),
   },
   { name: 'builds', label: 'Builds', match: (t) => t.startsWith('BUILD_') },
   { name: 'config', label: 'Configuration', match: (t) => t.startsWith('CONFIG_') || t.startsWith('SETUP_') },
@@ -32,6 +33,7 @@ export const FILTER_EVENT_TYPES: readonly string[] = [
   'INSTALLED',
   'FAILED',
   'UPLOAD_RETRIED',
+  'PORT_FAILED',
   'BUILD_QUEUED',
   'BUILD_STARTED',
   'BUILD_FINISHED',

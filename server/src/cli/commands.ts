@@ -242,7 +242,7 @@ async function printSince(api: ApiClient, since: string, show: (e: EventRow) => 
  * Streams events after `cursor` until `show` returns true; on a lost connection it reconnects from the
  * last id it saw.
  */
-async function follow(api: ApiClient, cursor: string, show: (e: EventRow) => boolean): Promise<void> {
+export async function follow(api: ApiClient, cursor: string, show: (e: EventRow) => boolean): Promise<void> {
   let since = cursor;
   let delay = 500;
   let done = false;

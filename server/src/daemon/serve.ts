@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth.service.js';
 import { BuildService } from '../build/build.service.js';
 import { UploadPipeline } from '../upload/pipeline.js';
+import { PortService } from '../port/port.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -133,6 +134,15 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     });
     // Before FTP or HTTP take uploads: a crash may have left incoming and spool half done.
     await intake.recover();
+    const ports = new PortService({
+      orm,
+      events,
+      keys,
+      intake,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'ports' }),
+    });
+    builds.addTasks(ports.tasks());
 
     const urls = { http: '', ftp: '' };
     const ftpd = new Ftpd({
@@ -184,6 +194,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       setup,
       builds,
       uploads,
+      ports,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,

@@ -41,6 +41,8 @@ export enum EventType {
   INSTALLED = 'INSTALLED',
   FAILED = 'FAILED',
   UPLOAD_RETRIED = 'UPLOAD_RETRIED',
+  /** A port could not be made (an auto-port, or a tool failed); the upload it came from is untouched. */
+  PORT_FAILED = 'PORT_FAILED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 

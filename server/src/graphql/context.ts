@@ -4,6 +4,7 @@ import type { AuthService, Principal } from '../auth/auth.service.js';
 import { Role, roleIncludes } from '../auth/role.js';
 import type { BuildService } from '../build/build.service.js';
 import type { UploadPipeline } from '../upload/pipeline.js';
+import type { PortService } from '../port/port.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -24,6 +25,7 @@ export interface Services {
   setup: SetupService;
   builds: BuildService;
   uploads: UploadPipeline;
+  ports: PortService;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

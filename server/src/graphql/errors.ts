@@ -21,7 +21,21 @@ export type ErrorCode =
   | 'DSC_NOT_FOUND'
   | 'DSC_INVALID'
   | 'SOURCE_FILE_MISSING'
-  | 'CHECKSUM_MISMATCH';
+  | 'CHECKSUM_MISMATCH'
+  // The upload checks' codes, for ports that are refused before anything is uploaded.
+  | 'DISTRIBUTION_UNKNOWN'
+  | 'DISTRIBUTION_INACTIVE'
+  | 'SUITE_NOT_UPLOADABLE'
+  | 'VERSION_RULE'
+  | 'VERSION_EXISTS'
+  | 'VERSION_LOWER'
+  | 'OPTION_UNKNOWN'
+  | 'OPTION_DUPLICATE'
+  | 'OPTION_INVALID'
+  /** A port's source version is not in its from-distribution. */
+  | 'SOURCE_NOT_FOUND'
+  /** Making a port's source package failed (dpkg-source, debchange, dpkg-genchanges, the hand-over). */
+  | 'PORT_FAILED';
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {

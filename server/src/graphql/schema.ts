@@ -5,6 +5,7 @@ import { AuthResolver } from '../auth/auth.resolver.js';
 import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
 import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
 import { UploadResolver } from '../upload/upload.resolver.js';
+import { PortResolver } from '../port/port.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -25,6 +26,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       BuildersResolver,
       PackageTrackerResolver,
       UploadResolver,
+      PortResolver,
     ],
     authChecker,
     validate: false,

@@ -5,6 +5,8 @@ export const TASKS = {
   BUILD: 'build',
   PROCESS_UPLOAD: 'process_upload',
   INSTALL_UPLOAD: 'install_upload',
+  /** One distribution of an installed upload's `auto-ports` option. */
+  AUTO_PORT: 'auto_port',
 } as const;
 
 export interface AddJobOptions {

@@ -250,7 +250,8 @@ interface Parsed {
   dscName: string;
 }
 
-interface Located {
+/** A distribution name resolved against the configuration. */
+export interface Located {
   repo: RepositoryConfig;
   codename: string;
   suite: string;
@@ -299,6 +300,7 @@ async function checkSigned(
   await checkVersion(env, parsed, target, suite.experimental);
   const dsc = await checkDsc(env, upload, parsed, target.repo, files, signedBy);
   const options = parseUploadOptions(parsed.paragraph.get('Changes') ?? '');
+  checkAutoPorts(env, options);
   await checkSourceTarballs(
     dsc.uploaded.filter((f) => isSourceTarball(f.name)),
     opts.tarballLimits,
@@ -706,7 +708,8 @@ export function locate(repos: RepositoryConfig[], distribution: string): Located
   return { repo, codename: codename!, suite: suite!, rollback: rollback === undefined ? null : Number(rollback), name };
 }
 
-function checkDistribution(located: Located): Located {
+/** Throws {@link UploadRejection} unless `located` takes uploads: active, not a rollback, an uploadable suite. */
+export function checkDistribution(located: Located): Located {
   const { repo, name } = located;
   if (repo.inactive !== null)
     throw new UploadRejection('DISTRIBUTION_INACTIVE', `${name}: repository ${repo.identity} ${repo.inactive}`);
@@ -734,7 +737,16 @@ function checkDistribution(located: Located): Located {
 // ---------------------------------------------------------------------------------------------
 // 5. version
 
-async function checkVersion(env: UploadEnvironment, parsed: Parsed, target: Located, experimental: boolean) {
+/**
+ * The version rules for `version` of `source` into `target`: the suite's mandatory pattern, not in any
+ * distribution of the repository yet (rollbacks aside), not lower than what the target has.
+ */
+export async function checkVersion(
+  env: Pick<UploadEnvironment, 'installed'>,
+  parsed: { source: string; version: string },
+  target: Located,
+  experimental: boolean,
+): Promise<void> {
   const { repo, name } = target;
   const { version, source } = parsed;
   const dist = repo.distributions.find((d) => d.codename === target.codename)!;
@@ -777,6 +789,26 @@ async function checkVersion(env: UploadEnvironment, parsed: Parsed, target: Loca
       'VERSION_LOWER',
       `${source} ${version} is lower than ${higher.version}, which is in ${name}: upload a version greater than ${higher.version}`,
     );
+}
+
+/**
+ * Every `auto-ports` distribution must take uploads now, so that a typo is told at once rather than
+ * after the build (a port can still fail later, e.g. when its version is taken: PORT_FAILED).
+ */
+function checkAutoPorts(env: UploadEnvironment, options: UploadOptions): void {
+  for (const distribution of options.autoPorts ?? []) {
+    const located = locate(env.repositories, distribution);
+    try {
+      if (located instanceof UploadRejection) throw located;
+      checkDistribution(located);
+    } catch (err) {
+      if (!(err instanceof UploadRejection)) throw err;
+      throw new UploadRejection(
+        'OPTION_INVALID',
+        `upload option auto-ports: cannot port to ${distribution}: ${err.message}`,
+      );
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import type { EventService } from '../events/event.service.js';
 import { addJob, TASKS } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { checkFileName, containedPath } from '../util/paths.js';
-import { Upload, UploadVia } from './upload.entity.js';
+import { type PortOrigin, Upload, UploadVia } from './upload.entity.js';
 
 /** A file that arrived in incoming. */
 export interface IncomingFile {
@@ -48,6 +48,16 @@ export interface ReceivedUpload {
   changesSha256: string;
   /** Every file in the spool directory, the .changes included. */
   files: string[];
+  /** For a port made by debyard (via PORT): what it is, known before the checks, and where it came from. */
+  port?: MadePort;
+}
+
+/** A port's source, version and target distribution, and its origin. */
+export interface MadePort {
+  source: string;
+  version: string;
+  distribution: string;
+  origin: PortOrigin;
 }
 
 /**
@@ -108,10 +118,41 @@ export class Intake {
     this.log = opts.logger;
   }
 
-  /** `<data>/incoming` for FTP, `<data>/incoming/http` for HTTP. */
+  /** `<data>/incoming` for FTP, `<data>/incoming/http` for HTTP, `<data>/incoming/port` for ports. */
   incomingDir(via: UploadVia): string {
     const ftp = path.join(this.opts.dataDir, 'incoming');
-    return via === UploadVia.FTP ? ftp : path.join(ftp, 'http');
+    return via === UploadVia.FTP ? ftp : path.join(ftp, via === UploadVia.PORT ? 'port' : 'http');
+  }
+
+  /**
+   * A new private directory for making one port in (`<data>/incoming/port/<random>`). Whatever a port
+   * leaves there is removed by {@link handOverPort}, or by recover() when the daemon stopped first.
+   */
+  async portDir(): Promise<string> {
+    const parent = this.incomingDir(UploadVia.PORT);
+    await fs.mkdir(parent, { recursive: true, mode: 0o750 });
+    return fs.mkdtemp(path.join(parent, 'p-'));
+  }
+
+  /**
+   * Hands over the port whose `.changes` (and files, all complete) are in `dir`, made by
+   * {@link portDir}, exactly as an upload from incoming: spool, Upload row, job, event; then removes
+   * `dir` with everything else in it. Returns the Upload id.
+   */
+  handOverPort(dir: string, changesName: string, port: MadePort): Promise<number> {
+    if (path.dirname(dir) !== this.incomingDir(UploadVia.PORT)) throw new Error(`${dir} is not a port directory`);
+    return this.serialise(async () => {
+      try {
+        const changes: IncomingFile = { name: changesName, path: containedPath(dir, changesName), size: 0 };
+        const result = await this.handOverNow([changes], UploadVia.PORT, null, dir, port);
+        const [received] = result.received;
+        if (received) return received.id;
+        const missing = result.incomplete[0]?.missing.join(', ') ?? 'the .changes';
+        throw new Error(`the port's ${changesName} was not handed over: ${missing} not complete`);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
   }
 
   /** Whether the periodic sweep runs (the engine is started): HTTP uploads are accepted only then. */
@@ -168,6 +209,12 @@ export class Intake {
         await this.recoverIncoming(UploadVia.FTP, dir);
         await this.dropSessionDir(dir, 'left by an FTP session the daemon did not see end');
       }
+      // Ports cut off before their hand-over are made again by their job, or asked for again.
+      const ports = this.incomingDir(UploadVia.PORT);
+      for (const name of await readdirIfAny(ports)) {
+        this.log.warn({ dir: name }, 'removing a port the daemon stopped before it was handed over');
+        await fs.rm(path.join(ports, name), { recursive: true, force: true });
+      }
     });
   }
 
@@ -220,6 +267,7 @@ export class Intake {
     via: UploadVia,
     remoteAddress: string | null,
     sessionDir?: string,
+    port?: MadePort,
   ): Promise<HandOverResult> {
     const dir = sessionDir ?? this.incomingDir(via);
     const result: HandOverResult = { received: [], incomplete: [] };
@@ -244,7 +292,7 @@ export class Intake {
       }
       const spooled = [...(listed ?? []), changesName];
       try {
-        const id = await this.spool(dir, spooled, { changesName, via, remoteAddress });
+        const id = await this.spool(dir, spooled, { changesName, via, remoteAddress, port });
         result.received.push({ id, changesName });
         for (const name of spooled) done.add(name);
       } catch (err) {
@@ -431,19 +479,34 @@ export class DatabaseIntakeStore implements IntakeStore {
         via: received.via,
         remoteAddress: received.remoteAddress,
         changesSha256: received.changesSha256,
+        ...(received.port
+          ? {
+              source: received.port.source,
+              version: received.port.version,
+              distribution: received.port.distribution,
+              port: received.port.origin,
+            }
+          : {}),
       });
       await tx.persist(upload).flush();
       await addJob(tx, TASKS.PROCESS_UPLOAD, { id }, { jobKey: `upload:${id}` });
+      const { port } = received;
       await this.events.record(
         tx,
         EventType.UPLOAD_RECEIVED,
-        `received ${received.changesName} (upload ${id}) via ${received.via} from ${received.remoteAddress ?? 'unknown'}`,
+        port
+          ? `received ${received.changesName} (upload ${id}): ${port.source} ${port.origin.fromVersion} from ${port.origin.from} ported to ${port.distribution} as ${port.version}, asked for by ${port.origin.by}`
+          : `received ${received.changesName} (upload ${id}) via ${received.via} from ${received.remoteAddress ?? 'unknown'}`,
         {
           upload: id,
           changesName: received.changesName,
           files: received.files,
           via: received.via,
           remoteAddress: received.remoteAddress,
+          // A port knows its source already: the tracker and `events --source` show it from here on.
+          ...(port
+            ? { source: port.source, version: port.version, distribution: port.distribution, port: port.origin }
+            : {}),
         },
       );
       await spool.publish(id);

@@ -14,6 +14,7 @@ import { DomainError } from '../graphql/errors.js';
 import { addJob, TASKS } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
+import { autoPortJobs } from '../port/port.js';
 import { Repository } from '../repository/repository.entity.js';
 import { repreproFor } from '../repository/repository.kind.js';
 import { parseListing, type Reprepro, type RepreproRunResult } from '../repository/reprepro.js';
@@ -229,14 +230,29 @@ export class UploadPipeline {
     } catch (err) {
       return this.fail(em, upload, `installing into ${target} failed: ${(err as Error).message}`);
     }
+    // The auto-ports are queued with the INSTALLED state: each is made exactly once, after the commit.
+    const autoPorts = autoPortJobs(upload);
     await em.transactional(async (tx) => {
       upload.state = UploadState.INSTALLED;
       upload.finishedAt = new Date();
       upload.reason = null;
-      await this.opts.events.record(tx, EventType.INSTALLED, `${describe(upload)} installed`, {
-        ...payload(upload),
-        builds: builds.map((b) => ({ architecture: b.architecture, build: b.id, result: b.result })),
-      });
+      for (const port of autoPorts)
+        await addJob(
+          tx,
+          TASKS.AUTO_PORT,
+          { upload: upload.id, distribution: port.distribution },
+          { jobKey: port.jobKey },
+        );
+      await this.opts.events.record(
+        tx,
+        EventType.INSTALLED,
+        `${describe(upload)} installed${autoPorts.length ? `; auto-ports to ${autoPorts.map((p) => p.distribution).join(', ')}` : ''}`,
+        {
+          ...payload(upload),
+          builds: builds.map((b) => ({ architecture: b.architecture, build: b.id, result: b.result })),
+          autoPorts: autoPorts.map((p) => p.distribution),
+        },
+      );
     });
   }
 

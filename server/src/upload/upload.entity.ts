@@ -28,8 +28,26 @@ export interface UploadFileRecord {
 export enum UploadVia {
   FTP = 'FTP',
   HTTP = 'HTTP',
+  /** Made by debyard itself: a no-changes port or rebuild, signed by the instance key. */
+  PORT = 'PORT',
 }
 registerEnumType(UploadVia, { name: 'UploadVia' });
+
+/** Where a port came from and who asked for it. */
+@ObjectType({ description: 'What a port was made from, and who asked for it' })
+export class PortOrigin {
+  @Field({ description: 'The distribution it was taken from' })
+  from!: string;
+
+  @Field({ description: 'The version it was made from' })
+  fromVersion!: string;
+
+  @Field({ description: 'Who asked: a user name, or "auto-ports of upload <id>"' })
+  by!: string;
+
+  @Field(() => Int, { nullable: true, description: 'The upload whose auto-ports option made it' })
+  autoPortOf!: number | null;
+}
 
 /**
  * One `.changes` and its files, accepted from incoming into `<data>/spool/<id>/` and followed to
@@ -57,7 +75,8 @@ export class Upload {
     | 'files'
     | 'finishedAt'
     | 'attempt'
-    | 'remoteAddress';
+    | 'remoteAddress'
+    | 'port';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -151,4 +170,8 @@ export class Upload {
   @Field(() => Int, { description: 'A retry adds one' })
   @Property({ type: 'integer' })
   attempt: number = 1;
+
+  @Field(() => PortOrigin, { nullable: true, description: 'For a port (via PORT): what it was made from' })
+  @Property({ type: 'jsonb', nullable: true })
+  port: PortOrigin | null = null;
 }
