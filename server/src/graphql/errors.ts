@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { RejectCode } from '../upload/checks.js';
 
 /** Stable `extensions.code` values clients may switch on. */
 export type ErrorCode =
@@ -23,15 +24,7 @@ export type ErrorCode =
   | 'SOURCE_FILE_MISSING'
   | 'CHECKSUM_MISMATCH'
   // The upload checks' codes, for ports that are refused before anything is uploaded.
-  | 'DISTRIBUTION_UNKNOWN'
-  | 'DISTRIBUTION_INACTIVE'
-  | 'SUITE_NOT_UPLOADABLE'
-  | 'VERSION_RULE'
-  | 'VERSION_EXISTS'
-  | 'VERSION_LOWER'
-  | 'OPTION_UNKNOWN'
-  | 'OPTION_DUPLICATE'
-  | 'OPTION_INVALID'
+  | RejectCode
   /** A port's source version is not in its from-distribution. */
   | 'SOURCE_NOT_FOUND'
   /** Making a port's source package failed (dpkg-source, debchange, dpkg-genchanges, the hand-over). */
