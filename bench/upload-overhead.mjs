@@ -50,8 +50,10 @@ try {
   const stages = async (version, dputEnd, tools) => {
     const { events } = await gql('{ events(limit: 100) { type createdAt payload } }');
     const at = (type) => {
-      const e = events.find(
-        (ev) => ev.type === type && ev.payload.source === 'hello-c' && ev.payload.version === version,
+      const e = events.find((ev) =>
+        type === 'UPLOAD_RECEIVED'
+          ? ev.type === type && ev.payload.changesName === `hello-c_${version}_source.changes`
+          : ev.type === type && ev.payload.source === 'hello-c' && ev.payload.version === version,
       );
       return e ? Date.parse(e.createdAt) : NaN;
     };
