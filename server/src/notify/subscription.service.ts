@@ -32,7 +32,11 @@ export class SubscriptionService {
       'a distribution, e.g. bookworm-test-unstable',
     );
     const user = await this.subject(em, actor, input.username);
-    const sub = em.create(PackageSubscription, { user, sourceFilter: source, distributionFilter: distribution });
+    const sub = em.create(
+      PackageSubscription,
+      { user, sourceFilter: source, distributionFilter: distribution },
+      { persist: false },
+    );
     const exists = () =>
       new DomainError('ALREADY_EXISTS', `${user.username} is already subscribed to ${sub.describe()}`);
     if (await em.count(PackageSubscription, { user, sourceFilter: source, distributionFilter: distribution }))
