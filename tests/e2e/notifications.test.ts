@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { ADMIN_PASSWORD, launchChromium, setPassword, signIn, tid } from '../support/browser.js';
 import { eventually } from '../support/daemon.js';
 import { DIST, PipelineFixture, V } from '../support/pipeline.js';
 import { LocalSmtp } from '../support/smtp.js';
@@ -204,5 +205,33 @@ describe('notifications: subscriptions and mail', { concurrency: false }, () => 
       '{ configObject(kind: DAEMON, key: "daemon") { status checkState } }',
     );
     assert.deepEqual(daemon.configObject, { status: 'ACTIVE', checkState: 'CHECKED' });
+  });
+  it('console: the profile page, reached from the user name, lists, adds and removes subscriptions', async () => {
+    await setPassword(f.daemon, 'alice', ADMIN_PASSWORD);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${f.daemon.httpUrl}/sign-in`);
+      await signIn(page, 'alice', ADMIN_PASSWORD);
+      await page.locator(tid('user-name')).click();
+      await page.waitForURL(/\/profile$/);
+      await page.locator(tid('subscriptions-empty')).waitFor();
+      await page.locator(tid('subscription-source-input')).fill('hello-c');
+      await page.locator(tid('subscription-add')).click();
+      const row = page.locator(tid('subscription-row'));
+      await row.filter({ hasText: 'hello-c' }).waitFor();
+      assert.equal(await row.locator(tid('subscription-distribution')).textContent(), 'all');
+      // The same again: the daemon's message, and still one row.
+      await page.locator(tid('subscription-source-input')).fill('hello-c');
+      await page.locator(tid('subscription-add')).click();
+      await page.locator(tid('subscription-error')).filter({ hasText: 'already subscribed' }).waitFor();
+      assert.equal(await row.count(), 1);
+      const cli = await f.daemon.cli(['subscriptions'], { token: alice });
+      assert.match(cli.stdout, /alice +hello-c +\(all\)/);
+      await row.locator(tid('subscription-remove')).click();
+      await page.locator(tid('subscriptions-empty')).waitFor();
+    } finally {
+      await browser.close();
+    }
   });
 });
