@@ -89,6 +89,12 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('../pages/ExplorerPage.vue'),
     meta: { title: 'Explorer', nav: 'Explorer', requiresAuth: true },
   },
+  {
+    path: '/profile',
+    name: 'profile',
+    component: () => import('../pages/ProfilePage.vue'),
+    meta: { title: 'Profile', requiresAuth: true },
+  },
   { path: '/sign-in', name: 'sign-in', component: SignInPage, meta: { title: 'Sign in' } },
   {
     path: '/forbidden',

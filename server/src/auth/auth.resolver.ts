@@ -68,6 +68,18 @@ export class AuthResolver {
     return ctx.services.auth.setPassword(ctx.em, currentUser(ctx), username, password);
   }
 
+  @Authorized()
+  @Mutation(() => User, {
+    description: 'Sets where notifications go: your own address, or anybody’s as an administrator',
+  })
+  userSetEmail(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('email', () => String, { nullable: true, description: 'Null or empty: no mail' }) email?: string | null,
+  ): Promise<User> {
+    return ctx.services.auth.setEmail(ctx.em, currentUser(ctx), username, email ?? null);
+  }
+
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean)
   async userRemove(@Ctx() ctx: Context, @Arg('username') username: string): Promise<boolean> {

@@ -111,6 +111,26 @@ export class AuthService {
     });
   }
 
+  /** Sets where a user's notifications go (null: none): one's own, or anybody's as an administrator. */
+  async setEmail(em: EntityManager, actor: User, username: string, email: string | null): Promise<User> {
+    if (actor.username !== username && !roleIncludes(actor.role, Role.ADMIN))
+      throw new DomainError('FORBIDDEN', 'only an administrator can set another user’s e-mail address');
+    const address = email?.trim() || null;
+    if (address && !/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(address))
+      throw new DomainError('BAD_USER_INPUT', `email: "${address}" is not an e-mail address`, { field: 'email' });
+    return em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      user.email = address;
+      await tx.flush();
+      await this.events.record(tx, EventType.USER_CHANGED, `e-mail address of ${username} set`, {
+        username,
+        change: 'email',
+        by: actor.username,
+      });
+      return user;
+    });
+  }
+
   async setPassword(em: EntityManager, actor: User, username: string, password: string): Promise<User> {
     if (actor.username !== username && !roleIncludes(actor.role, Role.ADMIN))
       throw new DomainError('FORBIDDEN', 'only an administrator can set another user’s password');

@@ -5,7 +5,7 @@ import { Role } from './role.js';
 @ObjectType({ description: 'A person or robot that signs in or holds API tokens' })
 @Entity({ tableName: 'app_user' })
 export class User {
-  [OptionalProps]?: 'createdAt' | 'passwordHash' | 'lastSignInAt' | 'hasPassword';
+  [OptionalProps]?: 'createdAt' | 'passwordHash' | 'lastSignInAt' | 'hasPassword' | 'email';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -23,6 +23,10 @@ export class User {
   /** argon2id; null until a password is set (the local admin has only its token at first). */
   @Property({ type: 'text', nullable: true, hidden: true })
   passwordHash: string | null = null;
+
+  @Field(() => String, { nullable: true, description: 'Where notifications of the user’s subscriptions go' })
+  @Property({ type: 'text', nullable: true })
+  email: string | null = null;
 
   @Field(() => Date)
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })

@@ -82,6 +82,8 @@ export class BuildService {
   private otherRunner: Runner | null = null;
   /** Tasks of the other parts of the engine (the upload pipeline), run on the second pool. */
   private otherTasks: TaskList = {};
+  /** Pools of their own (mail), so that slow work there never holds a slot of uploads or builds. */
+  private readonly ownPools: { tasks: TaskList; concurrency: number; runner: Runner | null }[] = [];
   private slotCount = 1;
   private readonly running = new Map<number, Running>();
   /** Runs in the transaction that ends a build (the upload pipeline queues the install from there). */
@@ -107,6 +109,11 @@ export class BuildService {
   /** Adds tasks to the second worker pool (before the engine starts). */
   addTasks(tasks: TaskList): void {
     Object.assign(this.otherTasks, tasks);
+  }
+
+  /** Adds a worker pool of its own for `tasks` (before the engine starts). */
+  addPool(tasks: TaskList, concurrency: number): void {
+    this.ownPools.push({ tasks, concurrency, runner: null });
   }
 
   get slots(): number {
@@ -180,15 +187,29 @@ export class BuildService {
           },
           crontab: schedules.map((s) => `${s.crontab} ${s.name}`).join('\n'),
         });
+        for (const pool of this.ownPools)
+          pool.runner = await run({
+            pgPool: this.pool,
+            concurrency: pool.concurrency,
+            noHandleSignals: true,
+            pollInterval: 2000,
+            logger: this.workerLogger(),
+            taskList: pool.tasks,
+          });
       },
       stop: async () => {
         for (const r of this.running.values()) {
           r.requeue = true;
           r.run?.cancel();
         }
-        await Promise.all([this.runner?.stop(), this.otherRunner?.stop()]);
+        await Promise.all([
+          this.runner?.stop(),
+          this.otherRunner?.stop(),
+          ...this.ownPools.map((p) => p.runner?.stop()),
+        ]);
         this.runner = null;
         this.otherRunner = null;
+        for (const pool of this.ownPools) pool.runner = null;
       },
     };
   }

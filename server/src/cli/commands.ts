@@ -12,7 +12,7 @@ interface GlobalOptions {
 
 const STATUS_FIELDS = 'version identity httpUrl ftpUrl engineRunning load uptimeSeconds startedAt';
 const EVENT_FIELDS = 'id type createdAt summary payload';
-const USER_FIELDS = 'id username role createdAt lastSignInAt hasPassword';
+const USER_FIELDS = 'id username role email createdAt lastSignInAt hasPassword';
 const TOKEN_FIELDS = 'id name username createdAt expiresAt lastUsedAt revokedAt';
 
 /** Adds the client commands (everything but `serve`) to the program. */
@@ -155,6 +155,17 @@ export function addClientCommands(program: Command): void {
         { u: name, p: password },
       );
       print(json, data.userSetPassword, () => `password of ${name} set`);
+    });
+  user
+    .command('email <name> [address]')
+    .description('set where a user’s notifications go (yours, or anybody’s as an admin); no address: none')
+    .action(async (name: string, address: string | undefined, _opts, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const data = await api.request<{ userSetEmail: Record<string, unknown> }>(
+        `mutation($u: String!, $e: String) { userSetEmail(username: $u, email: $e) { ${USER_FIELDS} } }`,
+        { u: name, e: address ?? null },
+      );
+      print(json, data.userSetEmail, () => `e-mail address of ${name} ${address ? `set to ${address}` : 'removed'}`);
     });
   user
     .command('remove <name>')

@@ -6,6 +6,8 @@ import { AuthService } from '../auth/auth.service.js';
 import { BuildService } from '../build/build.service.js';
 import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
+import { Notifier } from '../notify/notifier.js';
+import { SubscriptionService } from '../notify/subscription.service.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -143,8 +145,17 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       logger: logger.child({ component: 'ports' }),
     });
     builds.addTasks(ports.tasks());
-
     const urls = { http: '', ftp: '' };
+    const notifier = new Notifier({
+      orm,
+      events,
+      logger: logger.child({ component: 'mail' }),
+      baseUrl: () => urls.http,
+    });
+    events.onRecord(notifier.hook);
+    // One slot of its own: a slow or hanging smarthost never holds up uploads or builds.
+    builds.addPool(notifier.tasks(), 1);
+
     const ftpd = new Ftpd({
       host: config.ftp.host,
       port: config.ftp.port,
@@ -195,6 +206,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       builds,
       uploads,
       ports,
+      subscriptions: new SubscriptionService(events),
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,

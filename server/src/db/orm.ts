@@ -18,6 +18,7 @@ import { Uploader } from '../uploader/uploader.entity.js';
 import { Chroot } from '../chroot/chroot.entity.js';
 import { Build } from '../build/build.entity.js';
 import { Upload } from '../upload/upload.entity.js';
+import { PackageSubscription } from '../notify/subscription.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -41,6 +42,7 @@ export const ENTITIES = [
   Chroot,
   Build,
   Upload,
+  PackageSubscription,
 ];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */

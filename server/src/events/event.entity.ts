@@ -43,6 +43,11 @@ export enum EventType {
   UPLOAD_RETRIED = 'UPLOAD_RETRIED',
   /** A port could not be made (an auto-port, or a tool failed); the upload it came from is untouched. */
   PORT_FAILED = 'PORT_FAILED',
+  /** A user subscribed to a source and/or distribution's notifications, or ended a subscription. */
+  SUBSCRIBED = 'SUBSCRIBED',
+  UNSUBSCRIBED = 'UNSUBSCRIBED',
+  /** A notification mail could not be sent after all its attempts. */
+  MAIL_FAILED = 'MAIL_FAILED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 

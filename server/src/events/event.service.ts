@@ -12,14 +12,27 @@ const STAFF_ONLY = new Set<EventType>([
   EventType.USER_REMOVED,
   EventType.TOKEN_CREATED,
   EventType.TOKEN_REVOKED,
+  EventType.SUBSCRIBED,
+  EventType.UNSUBSCRIBED,
+  EventType.MAIL_FAILED,
 ]);
 
 export function isStaffOnly(type: EventType): boolean {
   return STAFF_ONLY.has(type);
 }
 
+/** Runs in the transaction that records `event`: what it does commits, or rolls back, with the event. */
+export type RecordHook = (tx: EntityManager, event: Event) => Promise<void>;
+
 export class EventService {
+  private readonly hooks: RecordHook[] = [];
+
   constructor(private readonly orm: MikroORM) {}
+
+  /** Adds a hook every `record` runs (e.g. the notifier queueing its mail job). */
+  onRecord(hook: RecordHook): void {
+    this.hooks.push(hook);
+  }
 
   /**
    * Writes an event in the transaction of `em` (opening one if there is none) and notifies listeners on
@@ -35,7 +48,15 @@ export class EventService {
       [type, summary, JSON.stringify(payload)],
     )) as { id: string; created_at: Date }[];
     await em.execute('select pg_notify(?, ?)', [EVENT_CHANNEL, String(row!.id)]);
-    return Object.assign(new Event(), { id: String(row!.id), type, summary, payload, createdAt: row!.created_at });
+    const event = Object.assign(new Event(), {
+      id: String(row!.id),
+      type,
+      summary,
+      payload,
+      createdAt: row!.created_at,
+    });
+    for (const hook of this.hooks) await hook(em, event);
+    return event;
   }
 
   /** Up to `limit` events between the cursors: newest first, or oldest first when `after` is given. */

@@ -11,6 +11,7 @@ import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
 import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
+import { SubscriptionResolver } from '../notify/subscription.resolver.js';
 import { authChecker } from './context.js';
 
 export function buildDebyardSchema(): Promise<GraphQLSchema> {
@@ -27,6 +28,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       PackageTrackerResolver,
       UploadResolver,
       PortResolver,
+      SubscriptionResolver,
     ],
     authChecker,
     validate: false,

@@ -1,6 +1,7 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/postgresql';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Configurable } from '../lifecycle/lifecycle.js';
+import { redactSmtpUrl } from '../notify/smtp-url.js';
 
 export enum KeyAlgorithm {
   ED25519 = 'ed25519',
@@ -24,7 +25,12 @@ export class DaemonConfig extends Configurable {
     | 'maxParallelBuilds'
     | 'keyAlgorithm'
     | 'keyFingerprint'
-    | 'archiveOrigin';
+    | 'archiveOrigin'
+    | 'smtpUrl'
+    | 'mailFrom'
+    | 'notifyAddresses'
+    | 'smtpUrlShown'
+    | 'sender';
 
   /** Always 1: there is one instance configuration. */
   @PrimaryKey({ type: 'integer', autoincrement: false })
@@ -53,6 +59,30 @@ export class DaemonConfig extends Configurable {
   @Field(() => String, { nullable: true, description: 'The instance key; made on prepare' })
   @Property({ type: 'text', nullable: true })
   keyFingerprint: string | null = null;
+
+  /** The SMTP smarthost (with its password: never a GraphQL field as it is); empty: no mail. */
+  @Property({ type: 'text', default: '' })
+  smtpUrl: string = '';
+
+  @Field(() => String, {
+    name: 'smtpUrl',
+    description: 'The SMTP smarthost, password shown as ***; empty: no notification mail',
+  })
+  get smtpUrlShown(): string {
+    return redactSmtpUrl(this.smtpUrl);
+  }
+
+  @Field({ description: 'The From: of notifications; empty: the daemon’s e-mail address' })
+  @Property({ type: 'text', default: '' })
+  mailFrom: string = '';
+
+  @Field(() => [String], { description: 'Who hears about every mailed event of this instance' })
+  @Property({ type: 'json', default: '[]' })
+  notifyAddresses: string[] = [];
+
+  get sender(): string {
+    return this.mailFrom || this.emailAddress;
+  }
 
   @Field()
   get archiveOrigin(): string {

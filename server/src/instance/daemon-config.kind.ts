@@ -5,11 +5,13 @@ import {
   FieldType,
   enumParser,
   parseInt,
+  parseStringList,
   propertyFields,
   textParser,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
+import { mergeSmtpUrl, parseSmtpUrl, redactSmtpUrl } from '../notify/smtp-url.js';
 import { DaemonConfig, KeyAlgorithm } from './daemon-config.entity.js';
 
 export const DAEMON_KEY = 'daemon';
@@ -57,6 +59,33 @@ export const daemonConfigKind: KindHandler<DaemonConfig> = {
     field('keyAlgorithm', FieldType.ENUM, 'Algorithm of the instance key when it is made', enumParser(KEY_ALGORITHMS), {
       options: KEY_ALGORITHMS,
     }),
+    {
+      name: 'smtpUrl',
+      type: FieldType.STRING,
+      description:
+        'SMTP smarthost for notifications: smtp://[user[:password]@]host[:port] (STARTTLS when offered) or smtps://… (TLS); empty: no mail. The password shows as ***',
+      live: true,
+      get: (d) => redactSmtpUrl(d.smtpUrl),
+      set: (_em, d, v) => void (d.smtpUrl = mergeSmtpUrl(d.smtpUrl, parseSmtpUrl('smtpUrl', v))),
+    },
+    {
+      ...field(
+        'mailFrom',
+        FieldType.STRING,
+        'The From: of notifications (empty: the e-mail address above)',
+        textParser(EMAIL, 'an e-mail address'),
+      ),
+      live: true,
+    },
+    {
+      name: 'notifyAddresses',
+      type: FieldType.STRING_LIST,
+      description: 'E-mail addresses that hear about every mailed event of this instance',
+      live: true,
+      get: (d) => d.notifyAddresses,
+      set: (_em, d, v) =>
+        void (d.notifyAddresses = parseStringList('notifyAddresses', v, /^[^\s@,]+@[^\s@,]+$/, 'an e-mail address')),
+    },
     {
       name: 'keyFingerprint',
       type: FieldType.STRING,

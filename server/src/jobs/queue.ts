@@ -7,6 +7,8 @@ export const TASKS = {
   INSTALL_UPLOAD: 'install_upload',
   /** One distribution of an installed upload's `auto-ports` option. */
   AUTO_PORT: 'auto_port',
+  /** The notification mail of one event, on a runner of its own (see notify/notifier.ts). */
+  NOTIFY_EVENT: 'notify_event',
 } as const;
 
 export interface AddJobOptions {

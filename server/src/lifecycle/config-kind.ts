@@ -58,6 +58,8 @@ export interface FieldSpec<T> {
   options?: readonly string[];
   refKind?: ConfigKind;
   readOnly?: boolean;
+  /** Read when used (mail settings): editing it needs no new prepare and check, so marks nothing changed. */
+  live?: boolean;
   get(o: T): unknown;
   /** Validates and assigns; throws a FieldError. Loaded collections may be assumed. */
   set?(em: EntityManager, o: T, value: unknown): Promise<void> | void;

@@ -90,7 +90,8 @@ export class ConfigService {
           by: opts.by,
         });
       else if (changes.length) {
-        if (o instanceof Configurable && h.lifecycle) o.markChanged();
+        const needsCheck = changes.some((c) => !h.fields.find((f) => f.name === c.field)?.live);
+        if (o instanceof Configurable && h.lifecycle && needsCheck) o.markChanged();
         await tx.flush();
         await this.events.record(
           tx,
@@ -98,7 +99,7 @@ export class ConfigService {
           `${label(kind)} ${h.keyOf(o)} edited: ${changes.map((c) => c.field).join(', ')}`,
           { kind, key: h.keyOf(o), changes, by: opts.by },
         );
-        await this.lifecycle.markDependantsChanged(tx, o, opts.by);
+        if (needsCheck) await this.lifecycle.markDependantsChanged(tx, o, opts.by);
       }
       return { object: o, changes, created };
     });

@@ -19,7 +19,16 @@ import { Configurable } from '../lifecycle/lifecycle.js';
 @Entity({ tableName: 'repository' })
 export class Repository extends Configurable {
   [OptionalProps]?:
-    'status' | 'checkState' | 'checkedAt' | 'problem' | 'allowUnauthenticatedUploads' | 'extraUploaderKeys' | 'notify';
+    | 'status'
+    | 'checkState'
+    | 'checkedAt'
+    | 'problem'
+    | 'allowUnauthenticatedUploads'
+    | 'extraUploaderKeys'
+    | 'notify'
+    | 'notifyChangedBy'
+    | 'notifyMaintainer'
+    | 'allowEmailsTo';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -48,4 +57,16 @@ export class Repository extends Configurable {
   @Field(() => [String], { description: 'Who hears about every event of this repository' })
   @Property({ type: 'json' })
   notify: string[] = [];
+
+  @Field({ description: 'Mail the upload’s Changed-By too, when allowEmailsTo matches it' })
+  @Property({ type: 'boolean', default: false })
+  notifyChangedBy: boolean = false;
+
+  @Field({ description: 'Mail the package’s Maintainer too, when allowEmailsTo matches it' })
+  @Property({ type: 'boolean', default: false })
+  notifyMaintainer: boolean = false;
+
+  @Field({ description: 'A regular expression the whole address must match to be mailed; empty: none' })
+  @Property({ type: 'text', default: '' })
+  allowEmailsTo: string = '';
 }

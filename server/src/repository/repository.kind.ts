@@ -24,6 +24,16 @@ import { Repository } from './repository.entity.js';
 
 export const REPOSITORY_IDENTITY = /^[a-z0-9]+$/;
 
+function parseEmailPattern(field: string, v: unknown): string {
+  const s = parseString(field, v, { empty: true });
+  try {
+    new RegExp(s);
+  } catch (err) {
+    throw new FieldError(field, `"${s}" is not a regular expression: ${(err as Error).message}`);
+  }
+  return s;
+}
+
 /** One published distribution of a repository: `<codename>-<repo>-<suite>[-rollback<n>]`. */
 export interface PublishedDistribution {
   name: string;
@@ -209,9 +219,37 @@ export const repositoryKind: KindHandler<Repository> = {
     {
       name: 'notify',
       type: FieldType.STRING_LIST,
-      description: 'E-mail addresses that hear about every event of this repository',
+      description: 'E-mail addresses that hear about every mailed event of this repository',
+      live: true,
       get: (r) => r.notify,
       set: (_em, r, v) => void (r.notify = parseStringList('notify', v, /^[^\s@,]+@[^\s@,]+$/, 'an e-mail address')),
+    },
+    {
+      ...propertyFields<Repository>()(
+        'notifyChangedBy',
+        FieldType.BOOLEAN,
+        'Mail the upload’s Changed-By too, when allowEmailsTo matches the address',
+        parseBoolean,
+      ),
+      live: true,
+    },
+    {
+      ...propertyFields<Repository>()(
+        'notifyMaintainer',
+        FieldType.BOOLEAN,
+        'Mail the package’s Maintainer too, when allowEmailsTo matches the address',
+        parseBoolean,
+      ),
+      live: true,
+    },
+    {
+      ...propertyFields<Repository>()(
+        'allowEmailsTo',
+        FieldType.STRING,
+        'A regular expression the whole address of Changed-By or Maintainer must match (e.g. .*@example\\.org); empty: nobody',
+        parseEmailPattern,
+      ),
+      live: true,
     },
   ],
   dependencies: async (em, r) => {
