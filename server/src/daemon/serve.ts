@@ -6,6 +6,7 @@ import { AuthService } from '../auth/auth.service.js';
 import { BuildService } from '../build/build.service.js';
 import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
+import { StagingService } from '../staging/staging.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -143,6 +144,13 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       logger: logger.child({ component: 'ports' }),
     });
     builds.addTasks(ports.tasks());
+    const staging = new StagingService({
+      orm,
+      events,
+      keys,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'staging' }),
+    });
 
     const urls = { http: '', ftp: '' };
     const ftpd = new Ftpd({
@@ -195,6 +203,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       builds,
       uploads,
       ports,
+      staging,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,

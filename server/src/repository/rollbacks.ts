@@ -4,7 +4,7 @@
  * `removesrc` operations over what reprepro lists, so that the plan a person confirms, the calls that
  * run and the versions that end up where can be derived from one another.
  */
-import { parseListing, type RepreproListing, type RepreproRunResult } from './reprepro.js';
+import { parseListing, type Reprepro, type RepreproListing, type RepreproRunResult } from './reprepro.js';
 
 /** A reprepro call inside `Reprepro.sequence`. */
 export type RepreproExec = (args: string[]) => Promise<RepreproRunResult>;
@@ -96,4 +96,30 @@ export function opArgs(source: string, o: RepreproOp): string[] {
 /** Distributions whose indices `ops` change, for the one export at the end. */
 export function touchedBy(ops: RepreproOp[]): string[] {
   return [...new Set(ops.map((o) => (o.op === 'copy' ? o.to : o.from)))].sort();
+}
+
+/**
+ * Plans on a fresh listing inside the repository's lock (a change made meanwhile is seen, not undone),
+ * runs the operations without exporting, then exports the distributions they touched once — also when
+ * one fails, so that the indices show what reprepro's database holds; running it again goes on from
+ * there.
+ */
+export function runPlanned<T extends { ops: RepreproOp[] }>(
+  reprepro: Reprepro,
+  source: string,
+  plan: (listing: SourceListing) => T,
+): Promise<T> {
+  return reprepro.sequence(async (exec) => {
+    const planned = plan(await SourceListing.read(exec, source));
+    const touched = touchedBy(planned.ops);
+    if (!touched.length) return planned;
+    try {
+      for (const o of planned.ops) await exec(opArgs(source, o));
+    } catch (err) {
+      await exec(['export', ...touched]).catch(() => undefined);
+      throw err;
+    }
+    await exec(['export', ...touched]);
+    return planned;
+  });
 }
