@@ -25,7 +25,14 @@ import { loadEnvironment, locate, UploadRejection, type Located } from '../uploa
 import { compareVersions, withoutEpoch } from '../upload/debversion.js';
 import { checkSourceName } from '../upload/tracker.js';
 import { containedPath } from '../util/paths.js';
-import { DistcheckError, distcheck, parsePackages, splitBySource, type BrokenPackage } from './depcheck.js';
+import {
+  DistcheckError,
+  distcheck,
+  parsePackages,
+  splitBySource,
+  type BrokenPackage,
+  type PackagesEntry,
+} from './depcheck.js';
 import { MirrorIndexCache, type MirrorSource } from './mirror-index.js';
 import { planMigrate, planRemove, planRestore, StagingAction, type StagingPlan, type StagingScope } from './plan.js';
 
@@ -107,9 +114,14 @@ const POPULATE = [
   'distributions.architectureOptions.architecture',
 ] as const;
 const MAX_DEBDIFF_BYTES = 1024 * 1024;
+const PARSED_INDEX_TTL_MS = 120_000;
 
 export class StagingService {
   private readonly mirrors: MirrorIndexCache;
+  private readonly parsed = new Map<
+    string,
+    { mtimeMs: number; size: number; entries: PackagesEntry[]; timer: ReturnType<typeof setTimeout> }
+  >();
   /** debdiff unpacks two source packages: one at a time. */
   private debdiffs: Promise<unknown> = Promise.resolve();
 
@@ -349,17 +361,17 @@ export class StagingService {
         const arch = option.architecture.name;
         const [foreground] = splitBySource(await read(plan.distribution, arch), plan.source, plan.version);
         if (!foreground.length) continue;
-        let base: ReturnType<typeof parsePackages> = [];
+        let base: PackagesEntry[] = [];
         for (const s of mirrorSources) {
           const files = await this.mirrors
             .packages(s, components, arch)
             .catch((err: Error) =>
               failed(`the Packages files of ${s.origin}:${s.codename} for ${arch}: ${err.message}`),
             );
-          for (const f of files) base = base.concat(parsePackages(await fs.readFile(f, 'utf8')));
+          for (const f of files) base = base.concat(await this.parsedMirrorIndex(f));
         }
         for (const step of plan.steps) {
-          const target: ReturnType<typeof parsePackages> = [];
+          const target: PackagesEntry[] = [];
           for (const d of chain(step.to!)) target.push(...splitBySource(await read(d, arch), plan.source)[1]);
           const found = await distcheck({
             architecture: arch,
@@ -374,6 +386,22 @@ export class StagingService {
       await fs.rm(work, { recursive: true, force: true });
     }
     return { checked: true, forced: false, against: mirrorSources.map((s) => `${s.origin}:${s.codename}`), broken };
+  }
+
+  /**
+   * A mirror's Packages file parsed, kept for a couple of minutes: migrations come in runs (a plan,
+   * then the migration, then the next suite), and parsing the base distribution takes a second or two.
+   */
+  private async parsedMirrorIndex(file: string): Promise<PackagesEntry[]> {
+    const stat = await fs.stat(file);
+    const cached = this.parsed.get(file);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.entries;
+    const entries = parsePackages(await fs.readFile(file, 'utf8'));
+    if (cached) clearTimeout(cached.timer);
+    const timer = setTimeout(() => this.parsed.delete(file), PARSED_INDEX_TTL_MS);
+    timer.unref();
+    this.parsed.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, entries, timer });
+    return entries;
   }
 
   private async record(em: EntityManager, plan: StagingPlan, by: string, deps: DependencyCheck | null): Promise<void> {
