@@ -71,6 +71,19 @@ describe('planMigrate', () => {
     assert.match(plan.summary.at(-1)!, /testing already had 2/);
   });
 
+  it('says so when rollback0 holds the target’s version already, and shifts nothing', () => {
+    const plan = planMigrate(
+      scope,
+      listing({ [name('unstable')]: '2', [name('testing')]: '1', [name('testing', 0)]: '1' }),
+      { source: 'hello', from: at('unstable') },
+    );
+    assert.deepEqual(plan.ops, [{ op: 'copy', to: name('testing'), from: name('unstable'), version: '2' }]);
+    assert.ok(
+      plan.summary.includes("testing's 1 stays in testing-rollback0, which holds it already"),
+      plan.summary.join('\n'),
+    );
+  });
+
   it('refuses: a version not there, already migrated, a suite that migrates nowhere, a rollback, a lower version', () => {
     const l = listing({ [name('unstable')]: '2', [name('testing')]: '2', [name('stable')]: '3' });
     refused(

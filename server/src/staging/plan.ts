@@ -165,6 +165,7 @@ export function planMigrate(
       summary.push(
         `${source} ${version} migrates from ${fromName} to ${to} (and stays in ${short(scope, fromName)})`,
         ...shiftSentences(scope, state, shift),
+        ...alreadyKept(scope, state, to, target.rollbacks, shift),
         ...(there !== null && target.rollbacks === 0
           ? [`${short(scope, to)}'s ${there} is replaced (${target.name} keeps no rollbacks)`]
           : []),
@@ -318,8 +319,24 @@ export function planRestore(
       `${source} ${version} from ${from} goes back into ${into.name}` +
         (current !== null ? `, replacing ${current}` : ''),
       ...shiftSentences(scope, listing, shift),
+      ...alreadyKept(scope, listing, into.name, rollbacks, shift),
     ],
   });
+}
+
+/** When no shift is due because rollback0 has the version already (say so: nothing is lost). */
+function alreadyKept(
+  scope: StagingScope,
+  listing: SourceListing,
+  distribution: string,
+  rollbacks: number,
+  shift: RepreproOp[],
+): string[] {
+  const current = listing.versionIn(distribution);
+  const rollback0 = rollbackName(distribution, 0);
+  return current !== null && rollbacks > 0 && !shift.length && listing.versionIn(rollback0) === current
+    ? [`${short(scope, distribution)}'s ${current} stays in ${short(scope, rollback0)}, which holds it already`]
+    : [];
 }
 
 /** "testing's 0.9 becomes testing-rollback0", one per operation of a shift. */

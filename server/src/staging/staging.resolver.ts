@@ -162,7 +162,9 @@ class RepositoryBrowser {
   @Field(() => [String])
   codenames!: string[];
 
-  @Field(() => [BrowserSuite], { description: 'In the layout’s order' })
+  @Field(() => [BrowserSuite], {
+    description: 'Along the migrations (unstable, testing, stable), experimental suites last',
+  })
   suites!: BrowserSuite[];
 
   @Field(() => [BrowserEntry])

@@ -199,11 +199,23 @@ export class StagingService {
         }
       }
     }
-    const suiteOrder = repo.layout.suiteOptions.getItems().map((o) => o.suite.name);
+    // Along the migrations, as people read them: unstable, testing, stable; experimental suites last.
+    const options = repo.layout.suiteOptions.getItems();
+    const depth = (name: string): number => {
+      const to = options.find((o) => o.suite.name === name)?.migratesTo;
+      return to && to !== name ? 1 + depth(to) : 0;
+    };
+    const suites = [...options].sort(
+      (a, b) =>
+        Number(a.experimental) - Number(b.experimental) ||
+        depth(b.suite.name) - depth(a.suite.name) ||
+        a.suite.name.localeCompare(b.suite.name),
+    );
+    const suiteOrder = suites.map((o) => o.suite.name);
     return {
       repository: repo.identity,
       codenames: [...new Set(publishedDistributions(repo).map((p) => p.codename))],
-      suites: repo.layout.suiteOptions.getItems().map((o) => ({
+      suites: suites.map((o) => ({
         name: o.suite.name,
         migratesTo: o.migratesTo,
         rollbacks: o.rollbacks,
