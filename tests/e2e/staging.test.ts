@@ -191,14 +191,21 @@ describe('staging: migrate, rollbacks, restore, remove; apt sees each change', {
     assert.equal(after[`${STABLE}-rollback1`], V('1.1'));
     assert.match((await aptSees(STABLE)) ?? '', /^failed: .*Unable to locate package hello-c/s);
 
+    const happened = await events(since);
     assert.deepEqual(
-      (await events(since)).map((e) => [e.type, e.payload.distribution]),
+      happened.map((e) => [e.type, e.payload.distribution]),
       [
         ['MIGRATED', TESTING],
         ['MIGRATED', STABLE],
         ['RESTORED', STABLE],
         ['REMOVED', STABLE],
       ],
+    );
+    assert.equal(happened[2]!.payload.from, `${STABLE}-rollback0`, 'the rollback asked for');
+    assert.equal(happened[3]!.payload.keptIn, `${STABLE}-rollback0`);
+    assert.match(
+      happened[3]!.summary,
+      /removed from bookworm-test-stable by admin \(kept in bookworm-test-stable-rollback0\)/,
     );
     await f.repreproCheck();
   });

@@ -144,12 +144,14 @@ describe('planRemove', () => {
       ],
     );
     assert.equal(plan.ops.at(-1)?.op, 'remove');
+    assert.equal(plan.keptIn, name('stable', 0));
     const gone = planRemove(scope, listing({ [name('stable')]: '2' }), {
       source: 'hello',
       from: at('stable'),
       keepRollback: false,
     });
     assert.deepEqual(gone.ops, [{ op: 'remove', from: name('stable'), version: '2' }]);
+    assert.equal(gone.keptIn, null);
     assert.match(gone.summary.at(-1)!, /hello 2 is then in no distribution of repository test/);
   });
 

@@ -60,6 +60,8 @@ export interface StagingPlan {
   changes: DistributionChange[];
   /** What happens, one sentence each, for a confirmation. */
   summary: string[];
+  /** A removal: the rollback that keeps the removed version (null: none does). */
+  keptIn?: string | null;
 }
 
 const suiteName = (scope: StagingScope, suite: string) => `${scope.codename}-${scope.repository}-${suite}`;
@@ -238,6 +240,7 @@ export function planRemove(
     }
     ops.push({ op: 'remove', from: from.name, version });
   }
+  const rollback0 = rollbackName(from.name, 0);
   return finish(scope, listing, {
     action: StagingAction.REMOVE,
     source,
@@ -246,6 +249,7 @@ export function planRemove(
     steps: [{ from: from.name, to: null }],
     ops,
     summary,
+    keptIn: from.rollback === null && listing.after(ops).versionIn(rollback0) === version ? rollback0 : null,
   });
 }
 

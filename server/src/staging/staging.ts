@@ -152,15 +152,29 @@ export class StagingService {
   async apply(req: StagingRequest, by: string, opts: { force?: boolean } = {}): Promise<StagingOutcome> {
     const r = await this.resolve(req);
     let dependencies: DependencyCheck | null = null;
+    let checked: StagingPlan | null = null;
     if (req.action === StagingAction.MIGRATE) {
       const first = planFor(r.scope, SourceListing.of(req.source, await r.reprepro.ls(req.source)), r.located, req);
+      checked = first;
       if (opts.force) dependencies = { checked: false, forced: true, against: [], broken: [] };
       else {
         dependencies = await this.checkDependencies(r, first);
         if (dependencies.broken.length) throw unsatisfied(first, dependencies);
       }
     }
-    const plan = await runPlanned(r.reprepro, req.source, (listing) => planFor(r.scope, listing, r.located, req));
+    const plan = await runPlanned(r.reprepro, req.source, (listing) => {
+      const fresh = planFor(r.scope, listing, r.located, req);
+      // The dependency check ran outside the lock: it holds only for the version and suites it saw.
+      if (
+        checked &&
+        (fresh.version !== checked.version || JSON.stringify(fresh.steps) !== JSON.stringify(checked.steps))
+      )
+        throw new DomainError(
+          'SOURCE_NOT_FOUND',
+          `${req.source} changed in ${req.distribution} while its dependencies were checked: migrate it again`,
+        );
+      return fresh;
+    });
     await this.record(r.em, plan, by, dependencies);
     this.opts.logger.info(
       { action: plan.action, source: plan.source, version: plan.version, changes: plan.changes, by },
@@ -431,22 +445,22 @@ export class StagingService {
             tx,
             EventType.MIGRATED,
             `${plan.source} ${plan.version} migrated from ${step.from} to ${step.to} by ${by}${deps?.forced ? ' (dependency check skipped: forced)' : ''}`,
-            { ...common, from: step.from, distribution: step.to, forced: deps?.forced ?? false },
+            { ...common, from: step.from, to: step.to, distribution: step.to, forced: deps?.forced ?? false },
           );
       else if (plan.action === StagingAction.REMOVE) {
-        const kept = plan.changes.find((c) => /-rollback0$/.test(c.distribution) && c.after === plan.version);
+        const kept = plan.keptIn ?? null;
         await this.opts.events.record(
           tx,
           EventType.REMOVED,
-          `${plan.source} ${plan.version} removed from ${plan.distribution} by ${by}${kept ? ` (kept in ${kept.distribution})` : ''}`,
-          { ...common, from: plan.distribution, distribution: plan.distribution, keptIn: kept?.distribution ?? null },
+          `${plan.source} ${plan.version} removed from ${plan.distribution} by ${by}${kept ? ` (kept in ${kept})` : ''}`,
+          { ...common, from: plan.distribution, to: null, distribution: plan.distribution, keptIn: kept },
         );
       } else
         await this.opts.events.record(
           tx,
           EventType.RESTORED,
           `${plan.source} ${plan.version} restored from ${plan.steps[0]!.from} into ${plan.distribution} by ${by}`,
-          { ...common, from: plan.steps[0]!.from, distribution: plan.distribution },
+          { ...common, from: plan.steps[0]!.from, to: plan.distribution, distribution: plan.distribution },
         );
     });
   }
