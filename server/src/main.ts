@@ -7,6 +7,7 @@ import { addBuildCommands } from './cli/build-commands.js';
 import { addPackageCommands } from './cli/package-commands.js';
 import { addPortCommands } from './cli/port-commands.js';
 import { addSubscriptionCommands } from './cli/subscription-commands.js';
+import { addStagingCommands } from './cli/staging-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -58,6 +59,7 @@ addBuildCommands(program, client);
 addPackageCommands(program, client);
 addPortCommands(program, client);
 addSubscriptionCommands(program, client);
+addStagingCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,7 +42,10 @@ export type KnownEventType =
   | 'INSTALLED'
   | 'FAILED'
   | 'UPLOAD_RETRIED'
-  | 'PORT_FAILED';
+  | 'PORT_FAILED'
+  | 'MIGRATED'
+  | 'REMOVED'
+  | 'RESTORED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {
@@ -329,6 +332,8 @@ export interface PackageVersion {
   distribution: string;
   version: string;
   component: string;
+  /** N when the distribution is rollback N of its suite. */
+  rollback: number | null;
 }
 
 export interface BuildTime {
@@ -354,4 +359,64 @@ export interface PackageSummary {
   lastUploadAt: DateTimeISO;
   lastState: UploadState;
   uploads: number;
+}
+
+export type StagingAction = 'MIGRATE' | 'REMOVE' | 'RESTORE';
+
+/** What a migration, removal or restore asks for (`version` for migrate/remove, `rollback` for restore). */
+export interface StagingRequest {
+  action: StagingAction;
+  source: string;
+  distribution: string;
+  version?: string | null;
+  full?: boolean;
+  keepRollback?: boolean;
+  rollback?: number | null;
+}
+
+export interface BrokenPackage {
+  package: string;
+  version: string;
+  architecture: string;
+  distribution: string;
+  reasons: string[];
+  missing: string[];
+}
+
+export interface RepositoryChange {
+  action: StagingAction;
+  source: string;
+  version: string;
+  repository: string;
+  distribution: string;
+  steps: { from: string; to: string | null }[];
+  changes: { distribution: string; before: string | null; after: string | null }[];
+  summary: string[];
+  dependencies: { checked: boolean; forced: boolean; against: string[]; broken: BrokenPackage[] } | null;
+}
+
+export interface BrowserEntry {
+  source: string;
+  codename: string;
+  suite: string;
+  distribution: string;
+  version: string | null;
+  rollbacks: { rollback: number; distribution: string; version: string }[];
+}
+
+export interface RepositoryBrowser {
+  repository: string;
+  codenames: string[];
+  suites: { name: string; migratesTo: string | null; rollbacks: number; uploadable: boolean }[];
+  entries: BrowserEntry[];
+}
+
+export interface DebdiffResult {
+  repository: string;
+  source: string;
+  from: string;
+  to: string;
+  text: string;
+  identical: boolean;
+  truncated: boolean;
 }

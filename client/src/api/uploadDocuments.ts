@@ -110,6 +110,7 @@ export const PackageQuery = gql<{ package: PackageTracker }, { source: string }>
         distribution
         version
         component
+        rollback
       }
       uploads(first: 50) {
         ...UploadFields

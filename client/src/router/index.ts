@@ -64,6 +64,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Repositories', nav: 'Repositories' },
   },
   {
+    // Not under /repositories/: the daemon serves the APT repositories there.
+    path: '/browse/:repository',
+    name: 'repository-browser',
+    component: () => import('../pages/RepositoryBrowserPage.vue'),
+    meta: { title: 'Repository packages' },
+  },
+  {
     // Without a kind: the repositories, the kind people look for first.
     path: '/config/:kind?',
     name: 'config',

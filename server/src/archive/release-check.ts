@@ -262,6 +262,19 @@ async function fetchVerified(
 }
 
 /**
+ * The verified text of `dists/<codename>/InRelease` (or Release with Release.gpg) on one archive, for
+ * reading the checksums of its indices; no other check. Throws {@link ArchiveError}.
+ */
+export async function fetchRelease(
+  opts: Pick<CheckSourceOptions, 'archiveUrl' | 'codename' | 'keys' | 'timeoutMs'>,
+): Promise<{ text: string; releaseUrl: string }> {
+  checkArchiveUrl(opts.archiveUrl);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const { text, releaseUrl } = await fetchVerified({ ...opts, origin: '' }, AbortSignal.timeout(timeoutMs), timeoutMs);
+  return { text, releaseUrl };
+}
+
+/**
  * Checks a source on one archive: its Release must be signed by one of `keys`, have the given
  * Origin and Codename (and extra identifiers), and not be past Valid-Until. Throws
  * {@link ArchiveError}; returns what the Release offers and the code version.

@@ -74,6 +74,26 @@ describe('package tables', () => {
     assert.equal(versionsTable('hello', []), 'hello is in no repository');
   });
 
+  it('marks rollbacks in a column of their own', () => {
+    assert.equal(
+      versionsTable('hello', [
+        { repository: 'test', distribution: 'bookworm-test-stable', version: '2', component: 'main', rollback: null },
+        {
+          repository: 'test',
+          distribution: 'bookworm-test-stable-rollback0',
+          version: '1',
+          component: 'main',
+          rollback: 0,
+        },
+      ]),
+      [
+        'REPOSITORY  DISTRIBUTION                    VERSION  COMPONENT  ROLLBACK',
+        'test        bookworm-test-stable            2        main',
+        'test        bookworm-test-stable-rollback0  1        main       rollback 0 of bookworm-test-stable',
+      ].join('\n'),
+    );
+  });
+
   it('names the reject code in the state and the reason in the description', () => {
     assert.equal(uploadState(rejected), 'rejected (BAD_SIGNATURE)');
     assert.equal(uploadState({ state: 'INSTALLED', rejectCode: null }), 'installed');

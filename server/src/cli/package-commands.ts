@@ -15,6 +15,7 @@ export interface PackageVersionRow {
   distribution: string;
   version: string;
   component: string;
+  rollback?: number | null;
 }
 
 export interface UploadBuildRow {
@@ -91,9 +92,19 @@ function took(b: Pick<UploadBuildRow, 'sbuildSeconds' | 'startedAt' | 'finishedA
 
 export function versionsTable(source: string, versions: PackageVersionRow[]): string {
   if (!versions.length) return `${source} is in no repository`;
+  // Rollbacks get a column of their own, so they never read as the version a suite has.
+  const rollbacks = versions.some((v) => v.rollback != null);
   return table(
-    ['REPOSITORY', 'DISTRIBUTION', 'VERSION', 'COMPONENT'],
-    versions.map((v) => [v.repository, v.distribution, v.version, v.component]),
+    ['REPOSITORY', 'DISTRIBUTION', 'VERSION', 'COMPONENT', ...(rollbacks ? ['ROLLBACK'] : [])],
+    versions.map((v) => [
+      v.repository,
+      v.distribution,
+      v.version,
+      v.component,
+      ...(rollbacks
+        ? [v.rollback == null ? '' : `rollback ${v.rollback} of ${v.distribution.replace(/-rollback\d+$/, '')}`]
+        : []),
+    ]),
   );
 }
 
@@ -206,7 +217,7 @@ export function addPackageCommands(program: Command, client: ClientFactory): voi
     .description('the versions of a source package in every distribution of every repository')
     .action(async (source: string, _opts, cmd: Command) => {
       const { api, json } = client(cmd);
-      const t = await tracker(api, source, 'versions { repository distribution version component }');
+      const t = await tracker(api, source, 'versions { repository distribution version component rollback }');
       print(json, t.versions, () => versionsTable(t.source, t.versions));
     });
 
@@ -222,7 +233,7 @@ export function addPackageCommands(program: Command, client: ClientFactory): voi
       const { package: t } = await api.request<{ package: TrackerRow }>(
         `query($s: String!, $first: Int!) { package(source: $s) {
            source
-           versions { repository distribution version component }
+           versions { repository distribution version component rollback }
            uploads(first: $first) { ${UPLOAD_FIELDS} }
            builds(first: 200) { ${UPLOAD_BUILD_FIELDS} } } }`,
         { s: checkSource(source), first },

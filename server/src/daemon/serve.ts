@@ -8,6 +8,7 @@ import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
 import { Notifier } from '../notify/notifier.js';
 import { SubscriptionService } from '../notify/subscription.service.js';
+import { StagingService } from '../staging/staging.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -145,6 +146,14 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       logger: logger.child({ component: 'ports' }),
     });
     builds.addTasks(ports.tasks());
+    const staging = new StagingService({
+      orm,
+      events,
+      keys,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'staging' }),
+    });
+
     const urls = { http: '', ftp: '' };
     const notifier = new Notifier({
       orm,
@@ -207,6 +216,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       uploads,
       ports,
       subscriptions: new SubscriptionService(events),
+      staging,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,

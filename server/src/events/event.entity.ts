@@ -2,7 +2,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/postgresql';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 
-/** What happened. Later issues add the pipeline's REJECTED … INSTALLED, MIGRATED, REMOVED. */
+/** What happened. Types only ever get added: clients must render types they do not know. */
 export enum EventType {
   DAEMON_STARTED = 'DAEMON_STARTED',
   DAEMON_STOPPED = 'DAEMON_STOPPED',
@@ -48,6 +48,12 @@ export enum EventType {
   UNSUBSCRIBED = 'UNSUBSCRIBED',
   /** A notification mail could not be sent after all its attempts. */
   MAIL_FAILED = 'MAIL_FAILED',
+  /** A source version was copied to the suite its suite migrates to (one event per suite it entered). */
+  MIGRATED = 'MIGRATED',
+  /** A source version was removed from a distribution (kept as rollback0 unless told otherwise). */
+  REMOVED = 'REMOVED',
+  /** A rollback was copied back into its distribution. */
+  RESTORED = 'RESTORED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 

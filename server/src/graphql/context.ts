@@ -6,6 +6,7 @@ import type { BuildService } from '../build/build.service.js';
 import type { UploadPipeline } from '../upload/pipeline.js';
 import type { PortService } from '../port/port.js';
 import type { SubscriptionService } from '../notify/subscription.service.js';
+import type { StagingService } from '../staging/staging.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -28,6 +29,7 @@ export interface Services {
   uploads: UploadPipeline;
   ports: PortService;
   subscriptions: SubscriptionService;
+  staging: StagingService;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

@@ -28,7 +28,26 @@ export type ErrorCode =
   /** A port's source version is not in its from-distribution. */
   | 'SOURCE_NOT_FOUND'
   /** Making a port's source package failed (dpkg-source, debchange, dpkg-genchanges, the hand-over). */
-  | 'PORT_FAILED';
+  | 'PORT_FAILED'
+  // Migrate, remove, restore (mini-buildd §3.7).
+  /** The version is in the target of a migration already. */
+  | 'ALREADY_MIGRATED'
+  /** The suite migrates nowhere (its layout names no migratesTo). */
+  | 'NO_MIGRATION_TARGET'
+  /** A rollback distribution where a suite is needed (migrate from, restore into). */
+  | 'ROLLBACK_DISTRIBUTION'
+  /** A rollback number the suite does not keep. */
+  | 'ROLLBACK_OUT_OF_RANGE'
+  /** The rollback holds no version of the source. */
+  | 'ROLLBACK_EMPTY'
+  /** Every rollback is taken and the one to restore is the last: the shift would push it out first. */
+  | 'ROLLBACK_FULL'
+  /** Binary packages of a migration would have dependencies the target cannot satisfy (force to go ahead). */
+  | 'DEPENDENCIES_UNSATISFIED'
+  /** The dependency check could not run (a mirror, dose-distcheck): force skips it. */
+  | 'DEPENDENCY_CHECK_FAILED'
+  /** debdiff could not compare the two versions. */
+  | 'DEBDIFF_FAILED';
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {

@@ -6,6 +6,7 @@ import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
 import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
 import { UploadResolver } from '../upload/upload.resolver.js';
 import { PortResolver } from '../port/port.resolver.js';
+import { StagingResolver } from '../staging/staging.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -29,6 +30,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       UploadResolver,
       PortResolver,
       SubscriptionResolver,
+      StagingResolver,
     ],
     authChecker,
     validate: false,

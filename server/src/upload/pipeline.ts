@@ -17,7 +17,15 @@ import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { autoPortJobs } from '../port/port.js';
 import { Repository } from '../repository/repository.entity.js';
 import { repreproFor } from '../repository/repository.kind.js';
-import { parseListing, type Reprepro, type RepreproRunResult } from '../repository/reprepro.js';
+import type { Reprepro } from '../repository/reprepro.js';
+import {
+  opArgs,
+  rollbackName,
+  shiftOps,
+  SourceListing,
+  touchedBy,
+  type RepreproExec,
+} from '../repository/rollbacks.js';
 import { checkUpload, UploadRejection, type CheckedUpload, type UploadOptions } from './checks.js';
 import { Upload, UploadState } from './upload.entity.js';
 
@@ -402,37 +410,28 @@ interface InstallSpec {
 }
 
 /**
- * The install as one reprepro sequence behind the repository's lock: shift rollbacks (unless an
- * interrupted install runs again: this version is already in the target, or its predecessor already in
- * rollback0), includedsc, include each build's .changes, each without an export; then one export of
- * the distributions it touched. On failure the new version is removed again and the previous one
- * restored from rollback0.
+ * The install as one reprepro sequence behind the repository's lock: shift rollbacks (see
+ * {@link shiftOps}: never twice when an interrupted install runs again), includedsc, include each
+ * build's .changes, each without an export; then one export of the distributions it touched. On
+ * failure the new version is removed again and the previous one restored from rollback0.
  */
 export async function installInto(reprepro: Reprepro, spec: InstallSpec): Promise<void> {
-  await reprepro.sequence(async (exec: (args: string[]) => Promise<RepreproRunResult>) => {
+  await reprepro.sequence(async (exec: RepreproExec) => {
     const quiet = (args: string[]) => exec(['--export=silent-never', ...args]);
-    const listing = parseListing((await exec(['--type', 'dsc', 'lsbycomponent', spec.source])).stdout);
-    const versionIn = (dist: string) => listing.find((r) => r.distribution === dist)?.version ?? null;
-    const rollback = (r: number) => `${spec.target}-rollback${r}`;
-    const current = versionIn(spec.target);
-    const touched = new Set([spec.target]);
-    // Not when rollback0 already holds the current version: a crash after the shift, before the include.
-    const shifted =
-      current !== null && current !== spec.version && current !== versionIn(rollback(0)) && spec.rollbacks > 0;
-    if (shifted)
-      for (let r = spec.rollbacks - 1; r >= 0; r--) {
-        const from = r === 0 ? spec.target : rollback(r - 1);
-        if (versionIn(from) === null) continue;
-        await quiet(['copysrc', rollback(r), from, spec.source]);
-        touched.add(rollback(r));
-      }
+    const listing = await SourceListing.read(exec, spec.source);
+    const current = listing.versionIn(spec.target);
+    const shift = shiftOps(listing, spec.target, spec.rollbacks, spec.version);
+    for (const o of shift) await exec(opArgs(spec.source, o));
+    const touched = new Set([spec.target, ...touchedBy(shift)]);
+    const rollback0 = rollbackName(spec.target, 0);
+    // The previous version is safe in rollback0 (shifted now, or by the interrupted run).
+    const saved = current !== null && current !== spec.version && listing.after(shift).versionIn(rollback0) === current;
     try {
       await quiet(['includedsc', spec.target, spec.dsc]);
       for (const changes of spec.changes) await quiet(['include', spec.target, changes]);
     } catch (err) {
       await quiet(['removesrc', spec.target, spec.source, spec.version]).catch(() => undefined);
-      if (current !== null && current !== spec.version && (shifted || current === versionIn(rollback(0))))
-        await quiet(['copysrc', spec.target, rollback(0), spec.source]).catch(() => undefined);
+      if (saved) await quiet(['copysrc', spec.target, rollback0, spec.source, current]).catch(() => undefined);
       await exec(['export', ...touched]).catch(() => undefined);
       throw err;
     }

@@ -29,6 +29,9 @@ class PackageVersion {
 
   @Field()
   component!: string;
+
+  @Field(() => Int, { nullable: true, description: 'N when the distribution is rollback N of its suite' })
+  rollback!: number | null;
 }
 
 @ObjectType({ description: 'How long one successful build took' })

@@ -36,6 +36,14 @@ export interface TrackedVersion {
   distribution: string;
   version: string;
   component: string;
+  /** N for `<distribution>-rollbackN`, null for the distribution itself. */
+  rollback: number | null;
+}
+
+/** The rollback number of `<codename>-<repo>-<suite>-rollback<N>`, or null. */
+export function rollbackOf(distribution: string): number | null {
+  const m = /-rollback(\d+)$/.exec(distribution);
+  return m ? Number(m[1]) : null;
 }
 
 /**
@@ -60,13 +68,17 @@ export async function trackedVersions(ctx: KindContext, source: string): Promise
           distribution: row.distribution,
           version: row.version,
           component: row.component,
+          rollback: rollbackOf(row.distribution),
         });
     } catch (err) {
       ctx.logger.warn({ err, repository: repo.identity, source }, 'reprepro ls failed; the tracker leaves it out');
     }
   }
   return rows.sort(
-    (a, b) => a.repository.localeCompare(b.repository, 'en') || a.distribution.localeCompare(b.distribution, 'en'),
+    // A distribution, then its rollbacks in order (rollback2 before rollback10).
+    (a, b) =>
+      a.repository.localeCompare(b.repository, 'en') ||
+      a.distribution.localeCompare(b.distribution, 'en', { numeric: true }),
   );
 }
 
