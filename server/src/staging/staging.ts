@@ -154,12 +154,11 @@ export class StagingService {
     let dependencies: DependencyCheck | null = null;
     let checked: StagingPlan | null = null;
     if (req.action === StagingAction.MIGRATE) {
-      const first = planFor(r.scope, SourceListing.of(req.source, await r.reprepro.ls(req.source)), r.located, req);
-      checked = first;
+      checked = planFor(r.scope, SourceListing.of(req.source, await r.reprepro.ls(req.source)), r.located, req);
       if (opts.force) dependencies = { checked: false, forced: true, against: [], broken: [] };
       else {
-        dependencies = await this.checkDependencies(r, first);
-        if (dependencies.broken.length) throw unsatisfied(first, dependencies);
+        dependencies = await this.checkDependencies(r, checked);
+        if (dependencies.broken.length) throw unsatisfied(checked, dependencies);
       }
     }
     const plan = await runPlanned(r.reprepro, req.source, (listing) => {
