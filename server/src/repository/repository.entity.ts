@@ -9,7 +9,7 @@ import {
   Unique,
   type Rel,
 } from '@mikro-orm/postgresql';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Distribution } from '../distribution/distribution.entity.js';
 import { Layout } from '../layout/layout.entity.js';
 import { Configurable } from '../lifecycle/lifecycle.js';
@@ -19,7 +19,14 @@ import { Configurable } from '../lifecycle/lifecycle.js';
 @Entity({ tableName: 'repository' })
 export class Repository extends Configurable {
   [OptionalProps]?:
-    'status' | 'checkState' | 'checkedAt' | 'problem' | 'allowUnauthenticatedUploads' | 'extraUploaderKeys' | 'notify';
+    | 'status'
+    | 'checkState'
+    | 'checkedAt'
+    | 'problem'
+    | 'allowUnauthenticatedUploads'
+    | 'extraUploaderKeys'
+    | 'notify'
+    | 'releaseValidDays';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -48,4 +55,11 @@ export class Repository extends Configurable {
   @Field(() => [String], { description: 'Who hears about every event of this repository' })
   @Property({ type: 'json' })
   notify: string[] = [];
+
+  @Field(() => Int, {
+    description:
+      'Days each published Release stays valid (its Valid-Until); 0: no Valid-Until. Signed again when half of it has passed',
+  })
+  @Property({ type: 'integer', default: 0 })
+  releaseValidDays: number = 0;
 }
