@@ -6,6 +6,7 @@ import { addConfigCommands } from './cli/config-commands.js';
 import { addBuildCommands } from './cli/build-commands.js';
 import { addPackageCommands } from './cli/package-commands.js';
 import { addPortCommands } from './cli/port-commands.js';
+import { addMirrorCommands } from './cli/mirror-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -56,6 +57,7 @@ addConfigCommands(program, client);
 addBuildCommands(program, client);
 addPackageCommands(program, client);
 addPortCommands(program, client);
+addMirrorCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -16,6 +16,7 @@ import { ConfigService } from '../lifecycle/config.service.js';
 import { recheckComponent } from '../lifecycle/recheck.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { InstanceKeyStore } from '../pgp/instance-key.js';
+import { MirrorService } from '../repository/mirror.js';
 import { republishRepositories } from '../repository/republish.js';
 import { SetupService } from '../setup/setup.service.js';
 import { EventBus } from '../events/event-bus.js';
@@ -203,6 +204,11 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       builds,
       uploads,
       ports,
+      mirror: new MirrorService({
+        keys,
+        dataDir: config.dataDir,
+        logger: logger.child({ component: 'mirror' }),
+      }),
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,

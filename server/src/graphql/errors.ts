@@ -35,7 +35,9 @@ export type ErrorCode =
   /** A port's source version is not in its from-distribution. */
   | 'SOURCE_NOT_FOUND'
   /** Making a port's source package failed (dpkg-source, debchange, dpkg-genchanges, the hand-over). */
-  | 'PORT_FAILED';
+  | 'PORT_FAILED'
+  /** A mirror's target directory holds something that is not an earlier mirror. */
+  | 'MIRROR_DIRECTORY_IN_USE';
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {

@@ -9,6 +9,7 @@ import { PortResolver } from '../port/port.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
+import { MirrorResolver } from '../repository/mirror.resolver.js';
 import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { authChecker } from './context.js';
@@ -27,6 +28,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       PackageTrackerResolver,
       UploadResolver,
       PortResolver,
+      MirrorResolver,
     ],
     authChecker,
     validate: false,
