@@ -431,4 +431,31 @@ describe('Reprepro publishes by-hash through the hook', () => {
     await r.export();
     assert.deepEqual(await readdir(path.join(r.basedir, 'by-hash-history')), ['bookworm-test-unstable.json']);
   });
+
+  test('a publish that fails half way (signing) switches nothing: the old InRelease and its indices stay as they were', async () => {
+    const basedir = path.join(tmp, 'failing');
+    const good = new Reprepro({ basedir, gnupgHome: key.gnupgHome, logger: quiet });
+    await good.configure([dist('unstable')]);
+    await good.export();
+    const unstable = path.join(basedir, 'dists/bookworm-test-unstable');
+    const before = await checkPublished(unstable);
+    const packages = await readFile(path.join(unstable, 'main/binary-amd64/Packages'));
+
+    // Same repository, a GNUPGHOME without the key: the hook links the new indices, then cannot sign.
+    const broken = new Reprepro({ basedir, gnupgHome: path.join(tmp, 'no-such-gnupghome'), logger: quiet });
+    await broken.configure([dist('unstable')]);
+    await assert.rejects(
+      broken.run(['includedeb', 'bookworm-test-unstable', await deb('2.0')]),
+      /Signing-hook .* returned with exit code/,
+    );
+    assert.equal(await readFile(path.join(unstable, 'Release'), 'utf8'), before);
+    assert.deepEqual(await readFile(path.join(unstable, 'main/binary-amd64/Packages')), packages);
+    await checkPublished(unstable);
+
+    // Back to the key: the next export publishes what the failed one could not.
+    await good.configure([dist('unstable')]);
+    await good.export();
+    await checkPublished(unstable);
+    assert.match(await readFile(path.join(unstable, 'main/binary-amd64/Packages'), 'utf8'), /^Version: 2\.0$/m);
+  });
 });
