@@ -8,6 +8,7 @@ import { addPackageCommands } from './cli/package-commands.js';
 import { addPortCommands } from './cli/port-commands.js';
 import { addSubscriptionCommands } from './cli/subscription-commands.js';
 import { addStagingCommands } from './cli/staging-commands.js';
+import { addMirrorCommands } from './cli/mirror-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -60,6 +61,7 @@ addPackageCommands(program, client);
 addPortCommands(program, client);
 addSubscriptionCommands(program, client);
 addStagingCommands(program, client);
+addMirrorCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -69,3 +69,80 @@ export async function aptInstallInChroot(
   });
   return { exitCode: r.exitCode ?? -1, output: String(r.all) };
 }
+
+/** What a loop of `apt-get update` saw. */
+export interface AptLoopResult {
+  runs: number;
+  /** Runs that failed or warned, with apt's output. */
+  failures: { at: string; output: string }[];
+  /** Lines of the runs that fetched something by hash (`…/by-hash/SHA256/…`). */
+  byHashFetches: number;
+}
+
+/** apt's names for a failed or suspicious update: any of them in the output counts as a failure. */
+const APT_TROUBLE = /Hash Sum mismatch|Hashes of expected file|File has unexpected size|^(?:W|E|Err):/m;
+
+/**
+ * A client that runs `apt-get update` again and again (as `nobody` when we are root) with its own state
+ * kept between runs, as a real one does, until `stop()`: each run fetches what changed since the last.
+ * `options` are more `-o` settings (e.g. `Acquire::By-Hash=force`); `pauseMs` between runs leaves the
+ * machine some room for what the loop watches.
+ */
+export async function aptUpdateLoop(opts: {
+  line: (keyringPath: string) => string;
+  keyring: Uint8Array;
+  options?: string[];
+  pauseMs?: number;
+}): Promise<{ stop(): Promise<AptLoopResult> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-apt-loop-'));
+  await fs.mkdir(path.join(dir, 'lists/partial'), { recursive: true });
+  await fs.mkdir(path.join(dir, 'cache/archives/partial'), { recursive: true });
+  const keyPath = path.join(dir, 'keyring.gpg');
+  await fs.writeFile(keyPath, opts.keyring);
+  await fs.writeFile(path.join(dir, 'sources.list'), opts.line(keyPath));
+  const root = process.getuid?.() === 0;
+  if (root) await execa('chown', ['-R', 'nobody', dir]);
+  const apt = [
+    'apt-get',
+    ...['-o', `Dir::Etc::sourcelist=${dir}/sources.list`],
+    ...['-o', 'Dir::Etc::sourceparts=/nonexistent'],
+    ...['-o', `Dir::State::Lists=${dir}/lists`],
+    ...['-o', `Dir::Cache=${dir}/cache`],
+    ...['-o', 'APT::Update::Error-Mode=any'],
+    ...['-o', 'Debug::Acquire::http=true'],
+    ...(opts.options ?? []).flatMap((o) => ['-o', o]),
+    'update',
+  ];
+  const result: AptLoopResult = { runs: 0, failures: [], byHashFetches: 0 };
+  let stopping = false;
+  const loop = (async () => {
+    while (!stopping) {
+      const r = await execa(root ? 'runuser' : apt[0]!, root ? ['-u', 'nobody', '--', ...apt] : apt.slice(1), {
+        reject: false,
+        all: true,
+        env: { LANG: 'C.UTF-8' },
+      });
+      const output = String(r.all);
+      result.runs++;
+      result.byHashFetches += output.match(/^GET \S*\/by-hash\/SHA256\//gm)?.length ?? 0;
+      if (r.exitCode !== 0 || APT_TROUBLE.test(output))
+        result.failures.push({
+          at: new Date().toISOString(),
+          // apt's own lines, without the HTTP debugging.
+          output: output
+            .split('\n')
+            .filter((l) => /^(?:W|E|Err|Get|Hit|Ign):|Hash|mismatch|expired/i.test(l))
+            .join('\n'),
+        });
+      if (opts.pauseMs) await new Promise((resolve) => setTimeout(resolve, opts.pauseMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+      await fs.rm(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}

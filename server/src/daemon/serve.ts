@@ -19,6 +19,8 @@ import { ConfigService } from '../lifecycle/config.service.js';
 import { recheckComponent } from '../lifecycle/recheck.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { InstanceKeyStore } from '../pgp/instance-key.js';
+import { MirrorService } from '../repository/mirror.js';
+import { republishRepositories } from '../repository/republish.js';
 import { SetupService } from '../setup/setup.service.js';
 import { EventBus } from '../events/event-bus.js';
 import { EventType } from '../events/event.entity.js';
@@ -98,6 +100,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     const configService = new ConfigService(orm, events, lifecycle);
     const setup = new SetupService(orm, events, configService, { identity: config.identity });
 
+    const republishContext = { keys, dataDir: config.dataDir, logger: logger.child({ component: 'repositories' }) };
     const plan = { keys, loopbackHttpUrl: '' };
     const builds = new BuildService({
       orm,
@@ -113,6 +116,12 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
           name: 'refresh_chroots',
           crontab: '17 4 * * *',
           run: () => refreshActiveChroots(lifecycle, null),
+        },
+        {
+          // Valid-Until runs out unless signed again; daily would do, hourly keeps a short validity safe.
+          name: 'republish_repositories',
+          crontab: '41 * * * *',
+          run: async () => void (await republishRepositories(orm, republishContext)),
         },
       ],
     });
@@ -217,6 +226,11 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       ports,
       subscriptions: new SubscriptionService(events),
       staging,
+      mirror: new MirrorService({
+        keys,
+        dataDir: config.dataDir,
+        logger: logger.child({ component: 'mirror' }),
+      }),
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,
@@ -250,6 +264,9 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     urls.http = publicUrl('http', bound);
     plan.loopbackHttpUrl = loopbackUrl(bound);
     onStop('http', () => http.stop());
+    // Before the engine installs anything: what a previous version published, or what ran out while
+    // the daemon was stopped, is published again.
+    await republishRepositories(orm, republishContext);
     await engine.start(null);
     onStop('engine', () => engine.stop(null));
     onStop('event', () =>

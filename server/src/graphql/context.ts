@@ -7,6 +7,7 @@ import type { UploadPipeline } from '../upload/pipeline.js';
 import type { PortService } from '../port/port.js';
 import type { SubscriptionService } from '../notify/subscription.service.js';
 import type { StagingService } from '../staging/staging.js';
+import type { MirrorService } from '../repository/mirror.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -30,6 +31,7 @@ export interface Services {
   ports: PortService;
   subscriptions: SubscriptionService;
   staging: StagingService;
+  mirror: MirrorService;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

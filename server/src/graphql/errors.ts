@@ -47,7 +47,9 @@ export type ErrorCode =
   /** The dependency check could not run (a mirror, dose-distcheck): force skips it. */
   | 'DEPENDENCY_CHECK_FAILED'
   /** debdiff could not compare the two versions. */
-  | 'DEBDIFF_FAILED';
+  | 'DEBDIFF_FAILED'
+  /** A mirror's target directory holds something that is not an earlier mirror. */
+  | 'MIRROR_DIRECTORY_IN_USE';
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {

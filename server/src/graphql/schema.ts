@@ -10,6 +10,7 @@ import { StagingResolver } from '../staging/staging.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
+import { MirrorResolver } from '../repository/mirror.resolver.js';
 import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { SubscriptionResolver } from '../notify/subscription.resolver.js';
@@ -31,6 +32,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       PortResolver,
       SubscriptionResolver,
       StagingResolver,
+      MirrorResolver,
     ],
     authChecker,
     validate: false,

@@ -9,7 +9,7 @@ import {
   Unique,
   type Rel,
 } from '@mikro-orm/postgresql';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Distribution } from '../distribution/distribution.entity.js';
 import { Layout } from '../layout/layout.entity.js';
 import { Configurable } from '../lifecycle/lifecycle.js';
@@ -28,7 +28,8 @@ export class Repository extends Configurable {
     | 'notify'
     | 'notifyChangedBy'
     | 'notifyMaintainer'
-    | 'allowEmailsTo';
+    | 'allowEmailsTo'
+    | 'releaseValidDays';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -69,4 +70,11 @@ export class Repository extends Configurable {
   @Field({ description: 'A regular expression the whole address must match to be mailed; empty: none' })
   @Property({ type: 'text', default: '' })
   allowEmailsTo: string = '';
+
+  @Field(() => Int, {
+    description:
+      'Days each published Release stays valid (its Valid-Until); 0: no Valid-Until. Signed again when half of it has passed',
+  })
+  @Property({ type: 'integer', default: 0 })
+  releaseValidDays: number = 0;
 }

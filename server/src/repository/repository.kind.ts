@@ -11,6 +11,7 @@ import {
   FieldError,
   FieldType,
   parseBoolean,
+  parseInt,
   parseString,
   parseStringList,
   propertyFields,
@@ -81,7 +82,7 @@ export function publishedDistributions(repo: Repository): PublishedDistribution[
 }
 
 /** reprepro's view of the repository, as mini-buildd writes it (§3.6). */
-function repreproDistributions(repo: Repository, daemon: DaemonConfig): RepreproDistribution[] {
+export function repreproDistributions(repo: Repository, daemon: DaemonConfig): RepreproDistribution[] {
   const meta = repo.layout.metaDistributions;
   return publishedDistributions(repo).map((p) => {
     const option = repo.layout.suiteOptions.getItems().find((o) => o.suite.name === p.suite)!;
@@ -96,6 +97,7 @@ function repreproDistributions(repo: Repository, daemon: DaemonConfig): Reprepro
       butAutomaticUpgrades: rollback ? false : option.butAutomaticUpgrades,
       alsoAcceptFor: rollback ? [] : Object.keys(meta).filter((k) => meta[k] === `${p.codename}-${p.suite}`),
       signWith: daemon.keyFingerprint!,
+      ...(repo.releaseValidDays > 0 ? { validFor: `${repo.releaseValidDays}d` } : {}),
     };
   });
 }
@@ -108,7 +110,7 @@ export function repreproFor(ctx: KindContext, repo: Repository): Reprepro {
   });
 }
 
-async function loadRepository(em: EntityManager, repo: Repository): Promise<void> {
+export async function loadRepository(em: EntityManager, repo: Repository): Promise<void> {
   await em.populate(repo, [
     'layout.suiteOptions.suite',
     'distributions.baseSource',
@@ -216,6 +218,12 @@ export const repositoryKind: KindHandler<Repository> = {
         r.extraUploaderKeys = s;
       },
     },
+    propertyFields<Repository>()(
+      'releaseValidDays',
+      FieldType.INT,
+      'Days each published Release stays valid (Valid-Until); 0: none. Signed again when half of it has passed',
+      (f, v) => parseInt(f, v, 0, 3650),
+    ),
     {
       name: 'notify',
       type: FieldType.STRING_LIST,

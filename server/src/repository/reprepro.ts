@@ -8,12 +8,15 @@
  * running reprepro by hand at the same time. Code holding one repository's mutex never waits for
  * another repository's mutex: an operation spanning two repositories takes them one after the other,
  * never nested. Nothing else (database transactions included) may be awaited while holding it.
+ * reprepro's SignWith hook (by-hash files, Acquire-By-Hash, signing: publish.ts) runs inside the child,
+ * and the by-hash sweep after each call, so both are inside the mutex too.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { containedPath } from '../util/paths.js';
+import { HISTORY_DIR, SIGN_HOOK_NAME, signHookScript, sweepByHash } from './publish.js';
 
 export interface RepreproDistribution {
   /** `<codename>-<repo>-<suite>[-rollback<n>]`. */
@@ -106,7 +109,7 @@ function componentRank(c: string): number {
   return i === -1 ? COMPONENT_ORDER.length : i;
 }
 
-function renderStanza(d: RepreproDistribution): string {
+function renderStanza(d: RepreproDistribution, signHook?: string): string {
   const codename = token(d.codename, 'Codename');
   const suite = token(d.suite ?? codename, `Suite of ${codename}`);
   const label = text(d.label ?? codename, `Label of ${codename}`);
@@ -140,7 +143,7 @@ function renderStanza(d: RepreproDistribution): string {
     `UDebComponents: ${components.join(' ')}`,
     `Architectures: source ${architectures.join(' ')}`,
     `Description: ${description}`,
-    `SignWith: ${signWith}`,
+    `SignWith: ${signHook !== undefined ? `! ${signHook}` : signWith}`,
     `NotAutomatic: ${yesNo(d.notAutomatic)}`,
     `ButAutomaticUpgrades: ${yesNo(d.butAutomaticUpgrades)}`,
     ...(d.validFor !== undefined ? [`ValidFor: ${d.validFor}`] : []),
@@ -154,11 +157,15 @@ function renderStanza(d: RepreproDistribution): string {
 /**
  * Renders conf/distributions: mini-buildd's stanza for each distribution, sorted by codename so the
  * same set always gives the same bytes. Throws RepreproError CONFIG_INVALID for a value reprepro
- * would misread (newlines, unsafe tokens, duplicates).
+ * would misread (newlines, unsafe tokens, duplicates). With `signHook`, every `SignWith` calls that
+ * script (see publish.ts) instead of signing with the fingerprint itself.
  */
-export function renderDistributions(dists: RepreproDistribution[]): string {
+export function renderDistributions(dists: RepreproDistribution[], opts: { signHook?: string } = {}): string {
   if (!Array.isArray(dists)) invalid('distributions must be a list');
-  const stanzas = dists.map(renderStanza);
+  // eslint-disable-next-line no-control-regex
+  if (opts.signHook !== undefined && (!path.isAbsolute(opts.signHook) || /[\s\x00-\x1f\x7f]/.test(opts.signHook)))
+    invalid(`the sign hook ${JSON.stringify(opts.signHook)} must be an absolute path without blanks`);
+  const stanzas = dists.map((d) => renderStanza(d, opts.signHook));
   const codenames = dists.map((d) => d.codename);
   const suites = dists.map((d) => d.suite ?? d.codename);
   for (const [i, c] of codenames.entries())
@@ -211,6 +218,9 @@ const CONTENTS_FILE = /^Contents-(?:udeb-)?([a-z0-9-]+?)(?:\.(?:gz|xz|bz2))?$/;
 /** Directories apt-visible per component: `binary-<arch>`, also under debian-installer/. */
 const BINARY_DIR = /^binary-([a-z0-9-]+)$/;
 
+/** Per basedir: the Release files (inode, size, mtime) the last by-hash sweep looked at, by distribution. */
+const releaseStamps = new Map<string, Map<string, string>>();
+
 /** Per-basedir promise chains; see the lock order at the top. */
 const queues = new Map<string, Promise<unknown>>();
 
@@ -238,9 +248,9 @@ async function readOrEmpty(file: string): Promise<string> {
   }
 }
 
-async function writeAtomically(file: string, content: string): Promise<void> {
+async function writeAtomically(file: string, content: string, mode = 0o644): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, content, { mode: 0o644 });
+  await writeFile(tmp, content, { mode });
   await rename(tmp, file);
 }
 
@@ -292,21 +302,31 @@ export class Reprepro {
     this.logger = opts.logger.child({ basedir: this.basedir });
   }
 
-  /** Writes conf/distributions and conf/options atomically; returns whether they changed. */
+  /**
+   * Writes conf/distributions, conf/options and the sign hook (publish.ts) atomically; returns whether
+   * they changed. All distributions of a repository sign with the same key.
+   */
   async configure(dists: RepreproDistribution[]): Promise<{ changed: boolean }> {
-    const distributions = renderDistributions(dists);
+    const conf = path.join(this.basedir, 'conf');
+    const hookFile = path.join(conf, SIGN_HOOK_NAME);
+    const fingerprints = new Set(dists.map((d) => String(d.signWith ?? '').toUpperCase()));
+    if (fingerprints.size > 1) invalid(`the distributions of ${this.basedir} must all sign with the same key`);
+    const distributions = renderDistributions(dists, { signHook: hookFile });
     const options = renderOptions(this.gnupgHome);
+    const files: [string, string, number][] = [
+      ['distributions', distributions, 0o644],
+      ['options', options, 0o644],
+    ];
+    // The hook first: the distributions that name it are useless without it.
+    for (const fingerprint of fingerprints)
+      files.unshift([SIGN_HOOK_NAME, signHookScript({ fingerprint, gnupgHome: this.gnupgHome }), 0o755]);
     return this.locked(async () => {
-      const conf = path.join(this.basedir, 'conf');
       await mkdir(conf, { recursive: true });
       let changed = false;
-      for (const [name, content] of [
-        ['distributions', distributions],
-        ['options', options],
-      ] as const) {
+      for (const [name, content, mode] of files) {
         const file = path.join(conf, name);
         if ((await readOrEmpty(file)) === content) continue;
-        await writeAtomically(file, content);
+        await writeAtomically(file, content, mode);
         changed = true;
       }
       if (changed) {
@@ -382,6 +402,7 @@ export class Reprepro {
   remove(): Promise<void> {
     return this.locked(async () => {
       await rm(this.basedir, { recursive: true, force: true });
+      releaseStamps.delete(this.basedir);
       this.reindexDue = false;
       this.logger.info('repository basedir removed');
     });
@@ -435,6 +456,33 @@ export class Reprepro {
     }
   }
 
+  /**
+   * Keeps the by-hash files of recent Release generations and drops older ones (publish.ts), for each
+   * distribution whose Release changed since the last look; the caller holds the repository's mutex.
+   * Never fails the reprepro call it follows: a sweep that fails is logged and done next time.
+   */
+  private async sweep(): Promise<void> {
+    try {
+      const configured = parseDistributions(await readOrEmpty(path.join(this.basedir, 'conf', 'distributions')));
+      const seen = releaseStamps.get(this.basedir) ?? new Map<string, string>();
+      releaseStamps.set(this.basedir, seen);
+      for (const { codename } of configured) {
+        const distDir = path.join(this.basedir, 'dists', codename);
+        const info = await stat(path.join(distDir, 'Release')).catch(() => null);
+        const stamp = info ? `${info.ino}:${info.size}:${info.mtimeMs}` : '';
+        if (!info || seen.get(codename) === stamp) continue;
+        const { removed } = await sweepByHash(distDir, path.join(this.basedir, HISTORY_DIR, `${codename}.json`));
+        seen.set(codename, stamp);
+        if (removed.length > 0) this.logger.debug({ distribution: codename, removed }, 'old by-hash files removed');
+      }
+      const names = new Set(configured.map((d) => `${d.codename}.json`));
+      for (const file of await readdir(path.join(this.basedir, HISTORY_DIR)).catch(() => []))
+        if (!names.has(file)) await rm(path.join(this.basedir, HISTORY_DIR, file), { force: true });
+    } catch (err) {
+      this.logger.warn({ err }, 'by-hash sweep failed; it runs again after the next reprepro call');
+    }
+  }
+
   /** Runs reprepro; the caller holds the repository's mutex. */
   private async exec(args: string[]): Promise<RepreproRunResult> {
     const argv = ['--basedir', this.basedir, '--waitforlock', '10', '--ignore', 'unusedarch', ...args];
@@ -445,6 +493,8 @@ export class Reprepro {
       env: { GNUPGHOME: this.gnupgHome, LC_ALL: 'C.UTF-8' },
     });
     const ms = Math.round(performance.now() - started);
+    // Even after a failure: reprepro may have published some distributions before it failed.
+    await this.sweep();
     const stdout = String(result.stdout ?? '');
     const stderr = String(result.stderr ?? '');
     if (result.exitCode === 0) {
