@@ -7,12 +7,16 @@ export const TASKS = {
   INSTALL_UPLOAD: 'install_upload',
   /** One distribution of an installed upload's `auto-ports` option. */
   AUTO_PORT: 'auto_port',
+  /** Builds the keyring package again when what it holds changed (after a configuration change). */
+  KEYRING_PACKAGE: 'keyring_package',
 } as const;
 
 export interface AddJobOptions {
   /** At most one pending job per key (a second add replaces the pending one). */
   jobKey: string;
   maxAttempts?: number;
+  /** Not before then; with a jobKey, adding again moves a pending job (a debounce). */
+  runAt?: Date;
 }
 
 /**
@@ -24,8 +28,8 @@ export async function addJob(tx: EntityManager, task: string, payload: object, o
   await tx
     .getConnection()
     .execute(
-      `select graphile_worker.add_job(?, ?::json, job_key => ?, max_attempts => ?)`,
-      [task, JSON.stringify(payload), opts.jobKey, opts.maxAttempts ?? 5],
+      `select graphile_worker.add_job(?, ?::json, job_key => ?, max_attempts => ?, run_at => coalesce(?::timestamptz, now()))`,
+      [task, JSON.stringify(payload), opts.jobKey, opts.maxAttempts ?? 5, opts.runAt?.toISOString() ?? null],
       'all',
       tx.getTransactionContext(),
     );
