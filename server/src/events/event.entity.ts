@@ -43,6 +43,10 @@ export enum EventType {
   UPLOAD_RETRIED = 'UPLOAD_RETRIED',
   /** A port could not be made (an auto-port, or a tool failed); the upload it came from is untouched. */
   PORT_FAILED = 'PORT_FAILED',
+  /** A snapshot of a distribution was made (by a person or a schedule). */
+  SNAPSHOT_CREATED = 'SNAPSHOT_CREATED',
+  /** A snapshot was deleted (by a person, or because it expired). */
+  SNAPSHOT_DELETED = 'SNAPSHOT_DELETED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 

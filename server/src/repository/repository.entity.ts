@@ -9,7 +9,7 @@ import {
   Unique,
   type Rel,
 } from '@mikro-orm/postgresql';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Distribution } from '../distribution/distribution.entity.js';
 import { Layout } from '../layout/layout.entity.js';
 import { Configurable } from '../lifecycle/lifecycle.js';
@@ -19,7 +19,16 @@ import { Configurable } from '../lifecycle/lifecycle.js';
 @Entity({ tableName: 'repository' })
 export class Repository extends Configurable {
   [OptionalProps]?:
-    'status' | 'checkState' | 'checkedAt' | 'problem' | 'allowUnauthenticatedUploads' | 'extraUploaderKeys' | 'notify';
+    | 'status'
+    | 'checkState'
+    | 'checkedAt'
+    | 'problem'
+    | 'allowUnauthenticatedUploads'
+    | 'extraUploaderKeys'
+    | 'notify'
+    | 'weeklySnapshots'
+    | 'monthlySnapshots'
+    | 'yearlySnapshots';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -48,4 +57,17 @@ export class Repository extends Configurable {
   @Field(() => [String], { description: 'Who hears about every event of this repository' })
   @Property({ type: 'json' })
   notify: string[] = [];
+
+  // Scheduled snapshots of the stable suites (not experimental, migrating nowhere), mini-buildd §6.7.
+  @Field(() => Int, { description: 'How many weekly snapshots of each stable suite to keep (0: none)' })
+  @Property({ type: 'integer', default: 4 })
+  weeklySnapshots: number = 4;
+
+  @Field(() => Int, { description: 'How many monthly snapshots of each stable suite to keep (0: none)' })
+  @Property({ type: 'integer', default: 12 })
+  monthlySnapshots: number = 12;
+
+  @Field(() => Int, { description: 'How many yearly snapshots of each stable suite to keep (0: none)' })
+  @Property({ type: 'integer', default: 3 })
+  yearlySnapshots: number = 3;
 }

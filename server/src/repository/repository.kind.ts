@@ -11,6 +11,7 @@ import {
   FieldError,
   FieldType,
   parseBoolean,
+  parseInt,
   parseString,
   parseStringList,
   propertyFields,
@@ -213,6 +214,14 @@ export const repositoryKind: KindHandler<Repository> = {
       get: (r) => r.notify,
       set: (_em, r, v) => void (r.notify = parseStringList('notify', v, /^[^\s@,]+@[^\s@,]+$/, 'an e-mail address')),
     },
+    ...(['weekly', 'monthly', 'yearly'] as const).map((period) =>
+      propertyFields<Repository>()(
+        `${period}Snapshots`,
+        FieldType.INT,
+        `How many ${period} snapshots of each stable suite to keep (0: none)`,
+        (field, v) => parseInt(field, v, 0, 520),
+      ),
+    ),
   ],
   dependencies: async (em, r) => {
     await loadRepository(em, r);
