@@ -6,6 +6,8 @@ import { addConfigCommands } from './cli/config-commands.js';
 import { addBuildCommands } from './cli/build-commands.js';
 import { addPackageCommands } from './cli/package-commands.js';
 import { addPortCommands } from './cli/port-commands.js';
+import { addKeyringCommands } from './cli/keyring-commands.js';
+import { addSnapshotCommands } from './cli/snapshot-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -56,6 +58,8 @@ addConfigCommands(program, client);
 addBuildCommands(program, client);
 addPackageCommands(program, client);
 addPortCommands(program, client);
+addKeyringCommands(program, client);
+addSnapshotCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

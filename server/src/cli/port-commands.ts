@@ -85,7 +85,7 @@ export class UploadWaiter {
   }
 }
 
-async function newestEventId(api: ApiClient): Promise<string> {
+export async function newestEventId(api: ApiClient): Promise<string> {
   const { events } = await api.request<{ events: { id: string }[] }>('{ events(limit: 1) { id } }');
   return events[0]?.id ?? '0';
 }
@@ -93,7 +93,7 @@ async function newestEventId(api: ApiClient): Promise<string> {
 const collect = (value: string, all: string[] | undefined) => [...(all ?? []), value];
 
 /** Prints the new uploads, or (--wait) follows them from `cursor` until each has settled. */
-async function reportUploads(api: ApiClient, json: boolean, uploads: PortUploadRow[], cursor: string | null) {
+export async function reportUploads(api: ApiClient, json: boolean, uploads: PortUploadRow[], cursor: string | null) {
   if (cursor === null) {
     print(json, uploads, () => describePorts(uploads));
     return;

@@ -6,6 +6,8 @@ import { AuthService } from '../auth/auth.service.js';
 import { BuildService } from '../build/build.service.js';
 import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
+import { KeyringService } from '../keyring/keyring.service.js';
+import { SnapshotService } from '../snapshot/snapshot.service.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -96,6 +98,13 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     const setup = new SetupService(orm, events, configService, { identity: config.identity });
 
     const plan = { keys, loopbackHttpUrl: '' };
+    const snapshots = new SnapshotService({
+      orm,
+      events,
+      keys,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'snapshots' }),
+    });
     const builds = new BuildService({
       orm,
       events,
@@ -111,6 +120,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
           crontab: '17 4 * * *',
           run: () => refreshActiveChroots(lifecycle, null),
         },
+        ...snapshots.schedules(),
       ],
     });
     onStop('job queue', () => builds.close());
@@ -145,6 +155,17 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     builds.addTasks(ports.tasks());
 
     const urls = { http: '', ftp: '' };
+    const keyring = new KeyringService({
+      orm,
+      keys,
+      intake,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'keyring' }),
+      urls: () => ({ http: urls.http, ftp: urls.ftp || publicUrl('ftp', config.ftp) + '/' }),
+    });
+    builds.addTasks(keyring.tasks());
+    const unwatchKeyring = keyring.watch(bus);
+    onStop('keyring watch', async () => unwatchKeyring());
     const ftpd = new Ftpd({
       host: config.ftp.host,
       port: config.ftp.port,
@@ -195,6 +216,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       builds,
       uploads,
       ports,
+      keyring,
+      snapshots,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,
@@ -230,6 +253,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     onStop('http', () => http.stop());
     await engine.start(null);
     onStop('engine', () => engine.stop(null));
+    // The URLs may differ from the last run: the keyring package holds them (a no-op until first built).
+    await keyring.queueRefresh();
     onStop('event', () =>
       events.record(orm.em.fork(), EventType.DAEMON_STOPPED, `debyard ${config.identity} stopped`, {}),
     );

@@ -18,6 +18,8 @@ import { Uploader } from '../uploader/uploader.entity.js';
 import { Chroot } from '../chroot/chroot.entity.js';
 import { Build } from '../build/build.entity.js';
 import { Upload } from '../upload/upload.entity.js';
+import { KeyringPackageState } from '../keyring/keyring-state.entity.js';
+import { Snapshot } from '../snapshot/snapshot.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -41,6 +43,8 @@ export const ENTITIES = [
   Chroot,
   Build,
   Upload,
+  KeyringPackageState,
+  Snapshot,
 ];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */

@@ -5,6 +5,8 @@ import { Role, roleIncludes } from '../auth/role.js';
 import type { BuildService } from '../build/build.service.js';
 import type { UploadPipeline } from '../upload/pipeline.js';
 import type { PortService } from '../port/port.js';
+import type { KeyringService } from '../keyring/keyring.service.js';
+import type { SnapshotService } from '../snapshot/snapshot.service.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -26,6 +28,8 @@ export interface Services {
   builds: BuildService;
   uploads: UploadPipeline;
   ports: PortService;
+  keyring: KeyringService;
+  snapshots: SnapshotService;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

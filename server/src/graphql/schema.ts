@@ -6,6 +6,8 @@ import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
 import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
 import { UploadResolver } from '../upload/upload.resolver.js';
 import { PortResolver } from '../port/port.resolver.js';
+import { KeyringResolver } from '../keyring/keyring.resolver.js';
+import { SnapshotResolver } from '../snapshot/snapshot.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -27,6 +29,8 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       PackageTrackerResolver,
       UploadResolver,
       PortResolver,
+      KeyringResolver,
+      SnapshotResolver,
     ],
     authChecker,
     validate: false,
