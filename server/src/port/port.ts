@@ -221,14 +221,7 @@ export class PortService {
     const em = this.opts.orm.em.fork();
     const env = await loadEnvironment(em, this.context());
     // The targets first: nothing is downloaded for a port that cannot go anywhere.
-    const targetsLocated = req.to.map((name) => {
-      const to = located(env, name);
-      try {
-        return checkDistribution(to);
-      } catch (err) {
-        throw asDomainError(err);
-      }
-    });
+    const targetsLocated = req.to.map((name) => uploadTarget(env, name));
     const staging = await this.opts.intake.portDir();
     try {
       const fetched = await fetchSource(url.href, staging);
@@ -474,8 +467,9 @@ function checkTargetList(to: string[]): void {
 /**
  * One target of a port with its new version, checked as an upload of it would be (the version rule,
  * not in the repository yet, not lower, no upload of it under way) and against the targets before it.
+ * A version already there, or an upload of it under way, is VERSION_EXISTS (the latter with `upload`).
  */
-async function checkTarget(
+export async function checkTarget(
   em: EntityManager,
   env: UploadEnvironment,
   before: PlannedTarget[],
@@ -508,6 +502,15 @@ async function checkTarget(
   return { distribution: to.name, repository: to.repo.identity, version, rebuild };
 }
 
+/** A distribution that takes uploads now, or the upload checks' refusal as a DomainError. */
+export function uploadTarget(env: UploadEnvironment, name: string): Located {
+  try {
+    return checkDistribution(located(env, name));
+  } catch (err) {
+    throw asDomainError(err);
+  }
+}
+
 function located(env: UploadEnvironment, name: string): Located {
   const found = locate(env.repositories, name);
   if (found instanceof UploadRejection) throw asDomainError(found);
@@ -528,7 +531,7 @@ function isExperimental(d: Located): boolean {
 }
 
 /** A distribution's mandatory version pattern or default version, placeholders filled in. */
-function versionRule(d: Located, which: 'mandatory' | 'default'): string {
+export function versionRule(d: Located, which: 'mandatory' | 'default'): string {
   const experimental = isExperimental(d);
   const rule =
     which === 'mandatory'
