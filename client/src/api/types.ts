@@ -42,7 +42,9 @@ export type KnownEventType =
   | 'INSTALLED'
   | 'FAILED'
   | 'UPLOAD_RETRIED'
-  | 'PORT_FAILED';
+  | 'PORT_FAILED'
+  | 'SNAPSHOT_CREATED'
+  | 'SNAPSHOT_DELETED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {
