@@ -15,6 +15,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { schrootName } from '@debyard/server/dist/chroot/chroot-ops.js';
 import * as openpgp from 'openpgp';
+import { execa } from 'execa';
 import type { Page } from 'playwright-core';
 import { inChrootSession } from '../support/apt.js';
 import { ADMIN_PASSWORD, ConsoleBrowser, setPassword, tid } from '../support/browser.js';
@@ -230,6 +231,22 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
       [[DIST, version, 'UP_TO_DATE']],
     );
 
+    // Only distributions whose suite builds it; only admins.
+    const stable = await f.daemon.gql(
+      `mutation { buildKeyringPackages(distributions: ["${STABLE}"]) { distribution } }`,
+      {},
+      f.token,
+    );
+    assert.equal(stable.errors?.[0]?.extensions?.code, 'DISTRIBUTION_UNKNOWN', JSON.stringify(stable.errors));
+    assert.match(
+      stable.errors![0]!.message,
+      new RegExp(`${STABLE} does not build the keyring package: those that do are ${DIST}`),
+    );
+    const cliStable = await f.daemon.cli(['keyring-package', '-d', STABLE]);
+    assert.equal(cliStable.exitCode, 1);
+    assert.equal((await f.daemon.cli(['keyring-package'], { token: null })).exitCode, 4);
+    assert.equal((await uploads(name)).length, 1, 'nothing more was uploaded');
+
     // A clean chroot session: the package comes once from a bootstrap source (trusted=yes), which then
     // goes; one of the package's .sources is copied into place, and apt-get update checks the signature
     // with the key the package installed, warnings counting as errors.
@@ -316,5 +333,41 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
     assert.equal(port.state, 'INSTALLED', port.reason ?? '');
     assert.equal(port.version, `${NETBASE}~test12+0`, 'experimental’s default version');
     assert.equal(port.distribution, EXPERIMENTAL);
+  });
+
+  it('a new repository rebuilds the keyring package by itself: a new version in every keyring suite, holding its sources', async () => {
+    const t0 = Date.now();
+    const name = `${f.identity}-archive-keyring`;
+    const OTHER = 'bookworm-other-unstable';
+    const before = await versionIn(name, DIST);
+    assert.ok(before);
+    for (const args of [
+      ['config', 'repository', 'create', 'other', 'distributions=bookworm'],
+      ['config', 'repository', 'pca', 'other'],
+    ]) {
+      const r = await f.daemon.cli(args, { timeoutMs: 120_000 });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    }
+    // The same stamp everywhere, each with its repository's default version (~test12+1, ~other12+1).
+    const [version, otherVersion] = await eventually(async () => {
+      const [test, other] = [await versionIn(name, DIST), await versionIn(name, OTHER)];
+      const stamp = test?.split('~')[0];
+      return test !== before && other === `${stamp}~other12+1` ? [test!, other] : undefined;
+    }, 240_000);
+    assert.ok(version > before!, `${version} after ${before}`);
+    const made = (await uploads(name)).filter((u) => u.version === version || u.distribution === OTHER);
+    assert.equal(made.length, 2);
+    assert.ok(made.every((u) => u.port?.by === 'configuration change' && u.signedBy === instanceKey));
+
+    const deb = await fetch(
+      `${f.daemon.httpUrl}/repositories/other/pool/main/${name[0]}/${name}/${name}_${otherVersion}_all.deb`,
+    );
+    assert.equal(deb.status, 200);
+    const file = path.join(f.work, 'keyring.deb');
+    await fs.writeFile(file, new Uint8Array(await deb.arrayBuffer()));
+    const listing = (await execa('dpkg-deb', ['-c', file])).stdout;
+    for (const sources of ['bookworm/other_unstable.sources', 'bookworm/test_unstable.sources'])
+      assert.ok(listing.includes(`./usr/share/${name}/sources/${sources}`), listing);
+    console.log(`# keyring package rebuilt after a new repository: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 });
