@@ -9,6 +9,8 @@ import { addPortCommands } from './cli/port-commands.js';
 import { addSubscriptionCommands } from './cli/subscription-commands.js';
 import { addStagingCommands } from './cli/staging-commands.js';
 import { addMirrorCommands } from './cli/mirror-commands.js';
+import { addKeyringCommands } from './cli/keyring-commands.js';
+import { addSnapshotCommands } from './cli/snapshot-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -62,6 +64,8 @@ addPortCommands(program, client);
 addSubscriptionCommands(program, client);
 addStagingCommands(program, client);
 addMirrorCommands(program, client);
+addKeyringCommands(program, client);
+addSnapshotCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -146,3 +146,26 @@ export async function aptUpdateLoop(opts: {
     },
   };
 }
+
+/**
+ * Runs `script` (sh, `set -e` first) as root in a throw-away session of a schroot chroot (an overlay:
+ * the chroot stays as it was), with `input` on its stdin: for set-ups aptInstallInChroot does not
+ * cover, such as installing the keyring package and then following one of its sources.
+ */
+export async function inChrootSession(
+  chroot: string,
+  script: string[],
+  input = '',
+): Promise<{ exitCode: number; output: string }> {
+  const r = await execa(
+    'schroot',
+    ['-d', '/', '-u', 'root', '-c', chroot, '--', 'sh', '-c', ['set -e', ...script].join('\n')],
+    {
+      reject: false,
+      all: true,
+      input,
+      env: { LANG: 'C.UTF-8' },
+    },
+  );
+  return { exitCode: r.exitCode ?? -1, output: String(r.all) };
+}

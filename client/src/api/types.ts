@@ -45,7 +45,9 @@ export type KnownEventType =
   | 'PORT_FAILED'
   | 'MIGRATED'
   | 'REMOVED'
-  | 'RESTORED';
+  | 'RESTORED'
+  | 'SNAPSHOT_CREATED'
+  | 'SNAPSHOT_DELETED';
 export type EventType = KnownEventType | (string & {});
 
 export interface Status {

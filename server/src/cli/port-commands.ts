@@ -85,12 +85,30 @@ export class UploadWaiter {
   }
 }
 
-async function newestEventId(api: ApiClient): Promise<string> {
+export async function newestEventId(api: ApiClient): Promise<string> {
   const { events } = await api.request<{ events: { id: string }[] }>('{ events(limit: 1) { id } }');
   return events[0]?.id ?? '0';
 }
 
-/** `port`: no-changes ports and rebuilds (staff). */
+const collect = (value: string, all: string[] | undefined) => [...(all ?? []), value];
+
+/** Prints the new uploads, or (--wait) follows them from `cursor` until each has settled. */
+export async function reportUploads(api: ApiClient, json: boolean, uploads: PortUploadRow[], cursor: string | null) {
+  if (cursor === null) {
+    print(json, uploads, () => describePorts(uploads));
+    return;
+  }
+  if (!json) console.log(describePorts(uploads));
+  const waiter = new UploadWaiter(uploads.map((u) => u.id));
+  await follow(api, cursor, (e) => {
+    if (waiter.see(e) && !json) console.log(formatEvent(e));
+    return waiter.done;
+  });
+  if (json) print(json, { uploads: uploads.map((u) => u.id), outcomes: waiter.outcomes }, () => '');
+  process.exitCode = waiter.exitCode;
+}
+
+/** `port`, `port-ext`: no-changes ports and rebuilds (staff). */
 export function addPortCommands(program: Command, client: ClientFactory): void {
   program
     .command('port <source> <from> <to...>')
@@ -103,7 +121,7 @@ export function addPortCommands(program: Command, client: ClientFactory): void {
     .option(
       '--option <key=value>',
       'an upload option for the new changelog entry, e.g. lintian-mode=errfail; repeat for more (default: lintian-mode=ignore)',
-      (value: string, all: string[] | undefined) => [...(all ?? []), value],
+      collect,
     )
     .option('--dry-run', 'say what would be uploaded, and upload nothing')
     .option(
@@ -137,23 +155,49 @@ export function addPortCommands(program: Command, client: ClientFactory): void {
           return;
         }
         // Taken before the port, so that no event of the new uploads can come before it.
-        const cursor = opts.wait ? await newestEventId(api) : '0';
+        const cursor = opts.wait ? await newestEventId(api) : null;
         const { port: uploads } = await api.request<{ port: PortUploadRow[] }>(
           `mutation(${args}) { port(${pass}) { ${PORT_UPLOAD_FIELDS} } }`,
           vars,
         );
-        if (!opts.wait) {
-          print(json, uploads, () => describePorts(uploads));
-          return;
-        }
-        if (!json) console.log(describePorts(uploads));
-        const waiter = new UploadWaiter(uploads.map((u) => u.id));
-        await follow(api, cursor, (e) => {
-          if (waiter.see(e) && !json) console.log(formatEvent(e));
-          return waiter.done;
-        });
-        if (json) print(json, { uploads: uploads.map((u) => u.id), outcomes: waiter.outcomes }, () => '');
-        process.exitCode = waiter.exitCode;
+        await reportUploads(api, json, uploads, cursor);
+      },
+    );
+
+  program
+    .command('port-ext <dsc-url> <dist...>')
+    .description(
+      'external no-changes port of the .dsc at DSC-URL (http or https) into each DIST, version <dsc version>' +
+        "<DIST's default version>; its signature must verify against the base source's keys and its origin's " +
+        'developer keyrings (Debian: debian-keyring) unless --allow-unauthenticated; signed by the instance key, ' +
+        'then checked, built and installed like any upload (staff)',
+    )
+    .option('-u, --allow-unauthenticated', 'port it even when its signature does not verify')
+    .option(
+      '--option <key=value>',
+      'an upload option for the new changelog entry; repeat for more (default: lintian-mode=ignore)',
+      collect,
+    )
+    .option(
+      '--wait',
+      'then follow the new uploads until each is installed, failed or rejected: exit 1 unless all were installed',
+    )
+    .action(
+      async (
+        dscUrl: string,
+        to: string[],
+        opts: { allowUnauthenticated?: boolean; option?: string[]; wait?: boolean },
+        cmd: Command,
+      ) => {
+        const { api, json } = client(cmd);
+        const cursor = opts.wait ? await newestEventId(api) : null;
+        const { portExternal: uploads } = await api.request<{ portExternal: PortUploadRow[] }>(
+          `mutation($dscUrl: String!, $to: [String!]!, $allowUnauthenticated: Boolean!, $options: [String!]) {
+             portExternal(dscUrl: $dscUrl, to: $to, allowUnauthenticated: $allowUnauthenticated, options: $options) {
+               ${PORT_UPLOAD_FIELDS} } }`,
+          { dscUrl, to, allowUnauthenticated: opts.allowUnauthenticated ?? false, options: opts.option ?? null },
+        );
+        await reportUploads(api, json, uploads, cursor);
       },
     );
 }

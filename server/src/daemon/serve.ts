@@ -9,6 +9,8 @@ import { PortService } from '../port/port.js';
 import { Notifier } from '../notify/notifier.js';
 import { SubscriptionService } from '../notify/subscription.service.js';
 import { StagingService } from '../staging/staging.js';
+import { KeyringService } from '../keyring/keyring.service.js';
+import { SnapshotService } from '../snapshot/snapshot.service.js';
 import { cleanupAfterCrash, chrootLogPath, clearChrootPhases, refreshActiveChroots } from '../chroot/chroot-ops.js';
 import type { HostPort, ServeConfig } from '../config/config.js';
 import { ManagedPostgres } from '../db/managed-postgres.js';
@@ -102,6 +104,13 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
 
     const republishContext = { keys, dataDir: config.dataDir, logger: logger.child({ component: 'repositories' }) };
     const plan = { keys, loopbackHttpUrl: '' };
+    const snapshots = new SnapshotService({
+      orm,
+      events,
+      keys,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'snapshots' }),
+    });
     const builds = new BuildService({
       orm,
       events,
@@ -123,6 +132,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
           crontab: '41 * * * *',
           run: async () => void (await republishRepositories(orm, republishContext)),
         },
+        ...snapshots.schedules(),
       ],
     });
     onStop('job queue', () => builds.close());
@@ -174,6 +184,17 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     // One slot of its own: a slow or hanging smarthost never holds up uploads or builds.
     builds.addPool(notifier.tasks(), 1);
 
+    const keyring = new KeyringService({
+      orm,
+      keys,
+      intake,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'keyring' }),
+      urls: () => ({ http: urls.http, ftp: urls.ftp || publicUrl('ftp', config.ftp) + '/' }),
+    });
+    builds.addTasks(keyring.tasks());
+    const unwatchKeyring = keyring.watch(bus);
+    onStop('keyring watch', async () => unwatchKeyring());
     const ftpd = new Ftpd({
       host: config.ftp.host,
       port: config.ftp.port,
@@ -231,6 +252,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
         dataDir: config.dataDir,
         logger: logger.child({ component: 'mirror' }),
       }),
+      keyring,
+      snapshots,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,
@@ -269,6 +292,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     await republishRepositories(orm, republishContext);
     await engine.start(null);
     onStop('engine', () => engine.stop(null));
+    // The URLs may differ from the last run: the keyring package holds them (a no-op until first built).
+    await keyring.queueRefresh();
     onStop('event', () =>
       events.record(orm.em.fork(), EventType.DAEMON_STOPPED, `debyard ${config.identity} stopped`, {}),
     );

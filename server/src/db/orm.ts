@@ -19,6 +19,8 @@ import { Chroot } from '../chroot/chroot.entity.js';
 import { Build } from '../build/build.entity.js';
 import { Upload } from '../upload/upload.entity.js';
 import { PackageSubscription } from '../notify/subscription.entity.js';
+import { KeyringPackageState } from '../keyring/keyring-state.entity.js';
+import { Snapshot } from '../snapshot/snapshot.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -43,6 +45,8 @@ export const ENTITIES = [
   Build,
   Upload,
   PackageSubscription,
+  KeyringPackageState,
+  Snapshot,
 ];
 
 /** The committed migrations at the top of the repository (generated as CommonJS by MikroORM). */

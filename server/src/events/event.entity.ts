@@ -54,6 +54,10 @@ export enum EventType {
   REMOVED = 'REMOVED',
   /** A rollback was copied back into its distribution. */
   RESTORED = 'RESTORED',
+  /** A snapshot of a distribution was made (by a person or a schedule). */
+  SNAPSHOT_CREATED = 'SNAPSHOT_CREATED',
+  /** A snapshot was deleted (by a person, or because it expired). */
+  SNAPSHOT_DELETED = 'SNAPSHOT_DELETED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 

@@ -8,6 +8,8 @@ import type { PortService } from '../port/port.js';
 import type { SubscriptionService } from '../notify/subscription.service.js';
 import type { StagingService } from '../staging/staging.js';
 import type { MirrorService } from '../repository/mirror.js';
+import type { KeyringService } from '../keyring/keyring.service.js';
+import type { SnapshotService } from '../snapshot/snapshot.service.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -32,6 +34,8 @@ export interface Services {
   subscriptions: SubscriptionService;
   staging: StagingService;
   mirror: MirrorService;
+  keyring: KeyringService;
+  snapshots: SnapshotService;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

@@ -7,6 +7,8 @@ import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
 import { UploadResolver } from '../upload/upload.resolver.js';
 import { PortResolver } from '../port/port.resolver.js';
 import { StagingResolver } from '../staging/staging.resolver.js';
+import { KeyringResolver } from '../keyring/keyring.resolver.js';
+import { SnapshotResolver } from '../snapshot/snapshot.resolver.js';
 import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
@@ -33,6 +35,8 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       SubscriptionResolver,
       StagingResolver,
       MirrorResolver,
+      KeyringResolver,
+      SnapshotResolver,
     ],
     authChecker,
     validate: false,

@@ -9,12 +9,16 @@ export const TASKS = {
   AUTO_PORT: 'auto_port',
   /** The notification mail of one event, on a runner of its own (see notify/notifier.ts). */
   NOTIFY_EVENT: 'notify_event',
+  /** Builds the keyring package again when what it holds changed (after a configuration change). */
+  KEYRING_PACKAGE: 'keyring_package',
 } as const;
 
 export interface AddJobOptions {
   /** At most one pending job per key (a second add replaces the pending one). */
   jobKey: string;
   maxAttempts?: number;
+  /** Not before then; with a jobKey, adding again moves a pending job (a debounce). */
+  runAt?: Date;
 }
 
 /**
@@ -26,8 +30,8 @@ export async function addJob(tx: EntityManager, task: string, payload: object, o
   await tx
     .getConnection()
     .execute(
-      `select graphile_worker.add_job(?, ?::json, job_key => ?, max_attempts => ?)`,
-      [task, JSON.stringify(payload), opts.jobKey, opts.maxAttempts ?? 5],
+      `select graphile_worker.add_job(?, ?::json, job_key => ?, max_attempts => ?, run_at => coalesce(?::timestamptz, now()))`,
+      [task, JSON.stringify(payload), opts.jobKey, opts.maxAttempts ?? 5, opts.runAt?.toISOString() ?? null],
       'all',
       tx.getTransactionContext(),
     );

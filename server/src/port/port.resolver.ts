@@ -96,6 +96,35 @@ export class PortResolver {
   }
 
   @Authorized(Role.STAFF)
+  @Mutation(() => [Upload], {
+    description:
+      'External no-changes port of a .dsc from an http(s) URL (mini-buildd’s port_ext): its signature verified ' +
+      'against the target distributions’ base sources and their origin’s developer keyrings unless ' +
+      'allowUnauthenticated, then one upload per target with version <dsc Version><target default version>, ' +
+      'signed by the instance key. Refused before anything is uploaded (DSC_NOT_FOUND, DSC_INVALID, ' +
+      'SOURCE_FILE_MISSING, CHECKSUM_MISMATCH, DSC_SIGNATURE, the upload checks’ codes)',
+  })
+  portExternal(
+    @Ctx() ctx: Context,
+    @Arg('dscUrl', () => String) dscUrl: string,
+    @Arg('to', () => [String]) to: string[],
+    @Arg('allowUnauthenticated', () => Boolean, { defaultValue: false }) allowUnauthenticated: boolean,
+    @Arg('options', () => [String], {
+      nullable: true,
+      description: 'Upload options (key=value) for the new changelog entry; default lintian-mode=ignore',
+    })
+    options?: string[] | null,
+  ): Promise<Upload[]> {
+    return ctx.services.ports.portExternal({
+      dscUrl,
+      to,
+      allowUnauthenticated,
+      options,
+      by: currentUser(ctx).username,
+    });
+  }
+
+  @Authorized(Role.STAFF)
   @Query(() => [String], {
     description: 'The distributions a port can go to: every uploadable suite of every active distribution',
   })

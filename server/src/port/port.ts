@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { JobHelpers } from 'graphile-worker';
+import * as openpgp from 'openpgp';
 import { fetchSource } from '../build/dsc.js';
 import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
@@ -34,17 +35,18 @@ import {
   type UploadEnvironment,
 } from '../upload/checks.js';
 import { compareVersions, parseVersion, withoutEpoch } from '../upload/debversion.js';
-import { type Intake, listChangesFiles } from '../upload/intake.js';
+import type { Intake } from '../upload/intake.js';
 import { checkSourceName } from '../upload/tracker.js';
 import { type PortOrigin, Upload, UploadState, UploadVia } from '../upload/upload.entity.js';
+import { Repository } from '../repository/repository.entity.js';
 import { checkFileName } from '../util/paths.js';
+import { checkDscUrl, UPLOADER_KEYRINGS, verifyExternalDsc } from './external.js';
 import { internalPortVersion, internalRebuildVersion, isRebuildStamp, rebuildStamp } from './port-version.js';
+import { handOverSignedSource } from './signed-upload.js';
 import {
   addChangelogEntry,
-  buildSource,
   changelogEntries,
   extractSource,
-  generateChanges,
   SourceToolError,
   type ToolEnvironment,
 } from './source-tools.js';
@@ -88,8 +90,20 @@ export interface PortPlan {
   options: string[];
   rebuildStamp: string;
   targets: PlannedTarget[];
-  /** The .dsc in the pool. */
+  /** The .dsc in the pool (for an external port: as downloaded). */
   dsc: string;
+  /** For an external port: the URL the .dsc came from (then `from` is that URL too). */
+  externalUrl?: string;
+}
+
+export interface ExternalPortRequest {
+  /** http(s) URL of a .dsc. */
+  dscUrl: string;
+  to: string[];
+  /** Port it even when its signature does not verify against the base sources' keyrings. */
+  allowUnauthenticated?: boolean;
+  options?: string[] | null;
+  by: string;
 }
 
 export interface PortServiceOptions {
@@ -120,11 +134,7 @@ export class PortService {
     const em = this.opts.orm.em.fork();
     const source = checkSourceName(req.source);
     const options = checkOptions(req.options ?? DEFAULT_PORT_OPTIONS);
-    if (!req.to.length) throw new DomainError('BAD_USER_INPUT', 'name at least one distribution to port to');
-    if (req.to.length > MAX_TARGETS)
-      throw new DomainError('BAD_USER_INPUT', `at most ${MAX_TARGETS} distributions at once, not ${req.to.length}`);
-    const twice = req.to.find((d, i) => req.to.indexOf(d) !== i);
-    if (twice) throw new DomainError('BAD_USER_INPUT', `${twice} is named twice`);
+    checkTargetList(req.to);
     const stamp = checkStamp(req.rebuildStamp);
 
     const env = await loadEnvironment(em, this.context());
@@ -170,28 +180,7 @@ export class PortService {
             toDefault: versionRule(to, 'default'),
             toRegex: versionRule(to, 'mandatory'),
           });
-      const parsed = parseVersion(version);
-      if ('error' in parsed)
-        throw new DomainError('VERSION_RULE', `the port to ${to.name} would get version ${version}: ${parsed.error}`);
-      const clash = targets.find((t) => t.repository === to.repo.identity && compareVersions(t.version, version) === 0);
-      if (clash)
-        throw new DomainError(
-          'VERSION_EXISTS',
-          `${to.name} and ${clash.distribution} would both get ${source} ${version}: port to one of them at a time`,
-        );
-      try {
-        await checkVersion(env, { source, version }, to, isExperimental(to));
-      } catch (err) {
-        throw asDomainError(err);
-      }
-      const pending = await pendingUpload(em, to.repo.identity, source, version);
-      if (pending)
-        throw new DomainError(
-          'VERSION_EXISTS',
-          `${source} ${version} is already upload ${pending.id} (${pending.state.toLowerCase()}): wait for it, or port another version`,
-          { upload: pending.id },
-        );
-      targets.push({ distribution: to.name, repository: to.repo.identity, version, rebuild });
+      targets.push(await checkTarget(em, env, targets, source, to, version, rebuild));
     }
     return {
       source,
@@ -215,6 +204,76 @@ export class PortService {
     const plan = await this.plan(req);
     const ids = await this.make(plan, req.by, null);
     return this.opts.orm.em.fork().find(Upload, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
+  }
+
+  /**
+   * External no-changes port (mini-buildd's `port_ext`): downloads the .dsc at `dscUrl` and its files
+   * (checksums verified), verifies its signature against the target distributions' base sources (see
+   * external.ts) unless `allowUnauthenticated`, and ports it to each target as {@link port} does, with
+   * version `<dsc Version><target's default version>`. Refused before anything is uploaded: a bad URL
+   * (BAD_USER_INPUT), DSC_NOT_FOUND, DSC_INVALID, SOURCE_FILE_MISSING, CHECKSUM_MISMATCH, DSC_SIGNATURE,
+   * and the upload checks' codes for the targets.
+   */
+  async portExternal(req: ExternalPortRequest): Promise<Upload[]> {
+    const url = checkDscUrl(req.dscUrl);
+    const options = checkOptions(req.options ?? DEFAULT_PORT_OPTIONS);
+    checkTargetList(req.to);
+    const em = this.opts.orm.em.fork();
+    const env = await loadEnvironment(em, this.context());
+    // The targets first: nothing is downloaded for a port that cannot go anywhere.
+    const targetsLocated = req.to.map((name) => uploadTarget(env, name));
+    const staging = await this.opts.intake.portDir();
+    try {
+      const fetched = await fetchSource(url.href, staging);
+      const source = checkSourceName(fetched.source);
+      if (!req.allowUnauthenticated) {
+        const trust = await this.baseSourceTrust(em, targetsLocated);
+        await verifyExternalDsc(await fs.readFile(fetched.dsc, 'utf8'), {
+          name: path.basename(fetched.dsc),
+          ...trust,
+        });
+      }
+      const targets: PlannedTarget[] = [];
+      for (const to of targetsLocated) {
+        const version = `${fetched.version}${versionRule(to, 'default')}`;
+        targets.push(await checkTarget(em, env, targets, source, to, version, false));
+      }
+      const plan: PortPlan = {
+        source,
+        from: url.href,
+        fromVersion: fetched.version,
+        fromRepository: '',
+        options,
+        rebuildStamp: '',
+        targets,
+        dsc: fetched.dsc,
+        externalUrl: url.href,
+      };
+      const ids = await this.make(plan, req.by, null);
+      return await this.opts.orm.em.fork().find(Upload, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** The keys an external .dsc may be signed with: the base sources' apt keys, their origins' developer keyrings. */
+  private async baseSourceTrust(em: EntityManager, targets: Located[]) {
+    const repos = await em.find(
+      Repository,
+      { identity: { $in: [...new Set(targets.map((t) => t.repo.identity))] } },
+      { populate: ['distributions.baseSource.aptKeys'] },
+    );
+    const sources = targets.map(
+      (t) =>
+        repos
+          .find((r) => r.identity === t.repo.identity)!
+          .distributions.getItems()
+          .find((d) => d.baseSource.codename === t.codename)!.baseSource,
+    );
+    const armored = [...new Set(sources.flatMap((s) => s.aptKeys.getItems().map((k) => k.armored)))];
+    const aptKeys = (await Promise.all(armored.map((a) => openpgp.readKeys({ armoredKeys: a })))).flat();
+    const keyringFiles = [...new Set(sources.flatMap((s) => UPLOADER_KEYRINGS[s.origin] ?? []))];
+    return { aptKeys: aptKeys.map((k) => (k.isPrivate() ? k.toPublic() : k)), keyringFiles };
   }
 
   /** Every distribution that takes uploads now (active, an uploadable suite), sorted. */
@@ -294,8 +353,8 @@ export class PortService {
 
   /**
    * In a private directory under incoming/port: the .dsc and its files from the pool (checksums
-   * verified), dpkg-source -x, a changelog entry, dpkg-source -b, the .dsc signed, dpkg-genchanges,
-   * the .changes signed; then the intake takes it, and the directory goes.
+   * verified), dpkg-source -x, a changelog entry, then built, signed and handed to the intake
+   * (signed-upload.ts); the directory goes.
    */
   private async makeOne(plan: PortPlan, target: PlannedTarget, origin: PortOrigin, daemon: DaemonConfig) {
     const dir = await this.opts.intake.portDir();
@@ -320,39 +379,35 @@ export class PortService {
       const authored = entries.find((e) => !e.maintainer.endsWith(ours)) ?? entries.at(-1);
       if (!authored) throw new SourceToolError('dpkg-parsechangelog', 'debian/changelog has no entries');
 
+      const checksum = `Original .dsc SHA-256: ${originalSha256}.`;
+      const options = plan.options.map((o) => `MINI_BUILDD_OPTION: ${o}`);
       await addChangelogEntry(
         treeDir,
         {
           version: target.version,
           distribution: target.distribution,
-          message:
-            `Automated port via debyard (no changes) from ${plan.from}. ` + `Original .dsc SHA-256: ${originalSha256}.`,
-          items: plan.options.map((o) => `MINI_BUILDD_OPTION: ${o}`),
+          ...(plan.externalUrl
+            ? {
+                message: `External port from: ${plan.externalUrl}`,
+                items: [`Automated port via debyard (no changes). ${checksum}`, ...options],
+              }
+            : { message: `Automated port via debyard (no changes) from ${plan.from}. ${checksum}`, items: options }),
         },
         env,
       );
-      await buildSource(dir, tree, env);
-      const base = `${plan.source}_${withoutEpoch(target.version)}`;
-      const dscPath = path.join(dir, `${base}.dsc`);
-      await fs.writeFile(dscPath, await this.opts.keys.signCleartext(await fs.readFile(dscPath, 'utf8')));
-      const changes = await generateChanges(
-        treeDir,
-        { since: authored.version, fields: { 'X-Debyard-Originally-Changed-By': authored.maintainer } },
-        env,
+      const id = await handOverSignedSource(
+        {
+          dir,
+          tree,
+          source: plan.source,
+          version: target.version,
+          distribution: target.distribution,
+          since: authored.version,
+          fields: { 'X-Debyard-Originally-Changed-By': authored.maintainer },
+          origin,
+        },
+        { keys: this.opts.keys, intake: this.opts.intake, env },
       );
-      const changesName = `${base}_source.changes`;
-      const signed = await this.opts.keys.signCleartext(changes);
-      const listed = listChangesFiles(Buffer.from(signed), changesName);
-      if (!listed) throw new SourceToolError('dpkg-genchanges', `${changesName} lists no files`);
-      // Complete files are read-only: the intake hands over nothing else.
-      for (const name of listed) await fs.chmod(path.join(dir, name), 0o440);
-      await fs.writeFile(path.join(dir, changesName), signed, { mode: 0o440 });
-      const id = await this.opts.intake.handOverPort(dir, changesName, {
-        source: plan.source,
-        version: target.version,
-        distribution: target.distribution,
-        origin,
-      });
       this.opts.logger.info(
         { source: plan.source, from: plan.from, to: target.distribution, version: target.version, upload: id },
         'port handed over',
@@ -400,6 +455,62 @@ export function findAutoPort(em: EntityManager, uploadId: number, distribution: 
   return em.findOne(Upload, { via: UploadVia.PORT, port: { autoPortOf: uploadId }, distribution });
 }
 
+/** The target list of a port: at least one, at most MAX_TARGETS, none twice. */
+function checkTargetList(to: string[]): void {
+  if (!to.length) throw new DomainError('BAD_USER_INPUT', 'name at least one distribution to port to');
+  if (to.length > MAX_TARGETS)
+    throw new DomainError('BAD_USER_INPUT', `at most ${MAX_TARGETS} distributions at once, not ${to.length}`);
+  const twice = to.find((d, i) => to.indexOf(d) !== i);
+  if (twice) throw new DomainError('BAD_USER_INPUT', `${twice} is named twice`);
+}
+
+/**
+ * One target of a port with its new version, checked as an upload of it would be (the version rule,
+ * not in the repository yet, not lower, no upload of it under way) and against the targets before it.
+ * A version already there, or an upload of it under way, is VERSION_EXISTS (the latter with `upload`).
+ */
+export async function checkTarget(
+  em: EntityManager,
+  env: UploadEnvironment,
+  before: PlannedTarget[],
+  source: string,
+  to: Located,
+  version: string,
+  rebuild: boolean,
+): Promise<PlannedTarget> {
+  const parsed = parseVersion(version);
+  if ('error' in parsed)
+    throw new DomainError('VERSION_RULE', `the port to ${to.name} would get version ${version}: ${parsed.error}`);
+  const clash = before.find((t) => t.repository === to.repo.identity && compareVersions(t.version, version) === 0);
+  if (clash)
+    throw new DomainError(
+      'VERSION_EXISTS',
+      `${to.name} and ${clash.distribution} would both get ${source} ${version}: port to one of them at a time`,
+    );
+  try {
+    await checkVersion(env, { source, version }, to, isExperimental(to));
+  } catch (err) {
+    throw asDomainError(err);
+  }
+  const pending = await pendingUpload(em, to.repo.identity, source, version);
+  if (pending)
+    throw new DomainError(
+      'VERSION_EXISTS',
+      `${source} ${version} is already upload ${pending.id} (${pending.state.toLowerCase()}): wait for it, or port another version`,
+      { upload: pending.id },
+    );
+  return { distribution: to.name, repository: to.repo.identity, version, rebuild };
+}
+
+/** A distribution that takes uploads now, or the upload checks' refusal as a DomainError. */
+export function uploadTarget(env: UploadEnvironment, name: string): Located {
+  try {
+    return checkDistribution(located(env, name));
+  } catch (err) {
+    throw asDomainError(err);
+  }
+}
+
 function located(env: UploadEnvironment, name: string): Located {
   const found = locate(env.repositories, name);
   if (found instanceof UploadRejection) throw asDomainError(found);
@@ -420,7 +531,7 @@ function isExperimental(d: Located): boolean {
 }
 
 /** A distribution's mandatory version pattern or default version, placeholders filled in. */
-function versionRule(d: Located, which: 'mandatory' | 'default'): string {
+export function versionRule(d: Located, which: 'mandatory' | 'default'): string {
   const experimental = isExperimental(d);
   const rule =
     which === 'mandatory'

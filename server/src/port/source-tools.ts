@@ -114,15 +114,16 @@ export async function buildSource(dir: string, tree: string, env: ToolEnvironmen
 }
 
 /**
- * `dpkg-genchanges -S -sa -v<since>` in the tree (the .dsc one directory up): a source-only .changes
- * with every file (the orig tarball too) and the changelog entries after `since`; `fields` become
- * extra fields (-D). Returns the .changes text, unsigned.
+ * `dpkg-genchanges -S -sa [-v<since>]` in the tree (the .dsc one directory up): a source-only .changes
+ * with every file (the orig tarball too) and the changelog entries after `since` (else the top one);
+ * `fields` become extra fields (-D). Returns the .changes text, unsigned.
  */
 export async function generateChanges(
   tree: string,
-  opts: { since: string; fields: Record<string, string> },
+  opts: { since?: string; fields: Record<string, string> },
   env: ToolEnvironment,
 ): Promise<string> {
   const extra = Object.entries(opts.fields).map(([k, v]) => `-D${k}=${v}`);
-  return run('dpkg-genchanges', ['-S', '-sa', `-v${opts.since}`, ...extra], tree, env);
+  const since = opts.since ? [`-v${opts.since}`] : [];
+  return run('dpkg-genchanges', ['-S', '-sa', ...since, ...extra], tree, env);
 }

@@ -29,7 +29,10 @@ export class Repository extends Configurable {
     | 'notifyChangedBy'
     | 'notifyMaintainer'
     | 'allowEmailsTo'
-    | 'releaseValidDays';
+    | 'releaseValidDays'
+    | 'weeklySnapshots'
+    | 'monthlySnapshots'
+    | 'yearlySnapshots';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -77,4 +80,17 @@ export class Repository extends Configurable {
   })
   @Property({ type: 'integer', default: 0 })
   releaseValidDays: number = 0;
+
+  // Scheduled snapshots of the stable suites (not experimental, migrating nowhere), mini-buildd §6.7.
+  @Field(() => Int, { description: 'How many weekly snapshots of each stable suite to keep (0: none)' })
+  @Property({ type: 'integer', default: 4 })
+  weeklySnapshots: number = 4;
+
+  @Field(() => Int, { description: 'How many monthly snapshots of each stable suite to keep (0: none)' })
+  @Property({ type: 'integer', default: 12 })
+  monthlySnapshots: number = 12;
+
+  @Field(() => Int, { description: 'How many yearly snapshots of each stable suite to keep (0: none)' })
+  @Property({ type: 'integer', default: 3 })
+  yearlySnapshots: number = 3;
 }

@@ -259,6 +259,14 @@ export const repositoryKind: KindHandler<Repository> = {
       ),
       live: true,
     },
+    ...(['weekly', 'monthly', 'yearly'] as const).map((period) =>
+      propertyFields<Repository>()(
+        `${period}Snapshots`,
+        FieldType.INT,
+        `How many ${period} snapshots of each stable suite to keep (0: none)`,
+        (field, v) => parseInt(field, v, 0, 520),
+      ),
+    ),
   ],
   dependencies: async (em, r) => {
     await loadRepository(em, r);

@@ -64,6 +64,8 @@ export interface RepreproRunResult {
 
 const TOKEN = /^[a-z0-9][a-z0-9.+-]*$/;
 const COMPONENT = /^[a-z0-9][a-z0-9-]*$/;
+/** debyard's file name rule (util/paths.ts): it is a directory name and part of apt lines. */
+export const SNAPSHOT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.~+-]*$/;
 const ARCHITECTURE = /^[a-z0-9][a-z0-9-]*$/;
 const FINGERPRINT = /^(?:[0-9A-F]{16}|[0-9A-F]{40}|[0-9A-F]{64})$/;
 const VALID_FOR = /^[1-9][0-9]{0,4} ?[dmy](?: [1-9][0-9]{0,4} ?[dmy])*$/;
@@ -396,6 +398,32 @@ export class Reprepro {
     if (!TOKEN.test(source)) throw new RepreproError('CONFIG_INVALID', `"${source}" is not a source package name`);
     const { stdout } = await this.run(['--type', 'dsc', 'lsbycomponent', source]);
     return parseListing(stdout);
+  }
+
+  /**
+   * `gensnapshot CODENAME NAME`: the distribution's indices frozen, signed, under
+   * dists/CODENAME/snapshots/NAME/; its packages stay in the pool until the snapshot is deleted.
+   */
+  async gensnapshot(codename: string, name: string): Promise<void> {
+    token(codename, 'codename');
+    await this.run(['gensnapshot', codename, token(name, 'snapshot name', SNAPSHOT_NAME)]);
+  }
+
+  /**
+   * Deletes a snapshot (mini-buildd's order): `unreferencesnapshot`, `deleteunreferenced` (pool files
+   * only it kept), then its directory. Each step can run again after a crash between them.
+   */
+  deleteSnapshot(codename: string, name: string): Promise<void> {
+    token(codename, 'codename');
+    token(name, 'snapshot name', SNAPSHOT_NAME);
+    return this.locked(async () => {
+      await this.exec(['unreferencesnapshot', codename, name]);
+      await this.exec(['deleteunreferenced']);
+      await rm(containedPath(path.join(this.basedir, 'dists'), `${codename}/snapshots/${name}`), {
+        recursive: true,
+        force: true,
+      });
+    });
   }
 
   /** Deletes the whole basedir once the calls queued before have finished. */

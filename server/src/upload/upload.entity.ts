@@ -36,7 +36,7 @@ registerEnumType(UploadVia, { name: 'UploadVia' });
 /** Where a port came from and who asked for it. */
 @ObjectType({ description: 'What a port was made from, and who asked for it' })
 export class PortOrigin {
-  @Field({ description: 'The distribution it was taken from' })
+  @Field({ description: 'The distribution it was taken from; for an external port, the .dsc URL' })
   from!: string;
 
   @Field({ description: 'The version it was made from' })
