@@ -104,7 +104,11 @@ export class TestDaemon {
     return fs.readFile(path.join(this.dataDir, 'admin.token'), 'utf8').then((t) => t.trim());
   }
 
-  /** Runs `debyard ARGS` against this daemon; as the local admin unless `token` says otherwise. */
+  /**
+   * Runs `debyard ARGS` against this daemon; as the local admin unless `token` says otherwise. The default
+   * time limit is generous: a lifecycle action exports and signs every distribution of a repository (by-hash
+   * included), which takes half a minute when two suites build packages on 2 cores at once.
+   */
   async cli(
     args: string[],
     opts: { token?: string | null; input?: string; timeoutMs?: number } = {},
@@ -120,9 +124,10 @@ export class TestDaemon {
       reject: false,
       env,
       input: opts.input ?? '',
-      timeout: opts.timeoutMs ?? 30_000,
+      timeout: opts.timeoutMs ?? 90_000,
     });
-    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+    const timedOut = r.timedOut ? `\n(debyard ${args.join(' ')} was stopped after ${opts.timeoutMs ?? 90_000} ms)` : '';
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) + timedOut };
   }
 
   /** POSTs a GraphQL document; `token` undefined means anonymous. */
