@@ -97,7 +97,8 @@ export class BuildService {
       user: c.user || undefined,
       password: c.password || undefined,
       database: c.database ?? undefined,
-      max: 6,
+      // Each worker pool holds a LISTEN connection: builds, the rest, mail, deliveries, plus room for jobs.
+      max: 8,
     });
     this.pool.on('error', (err) => opts.logger.warn({ err }, 'job queue connection failed'));
     // graphile-worker wants every pooled client's errors handled too (else it warns at start).
