@@ -197,7 +197,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     events.onRecord(webhookDelivery.hook);
     // Hooks and webhooks share a pool of two slots: each attempt is time-limited, and none waits for mail,
     // an upload or a build (nor they for it).
-    builds.addPool({ ...hooks.tasks(), ...webhookDelivery.tasks() }, 2);
+    builds.addPool({ ...hooks.tasks(), ...webhookDelivery.tasks() }, 2, () => hooks.cancelRunning());
 
     const keyring = new KeyringService({
       orm,

@@ -26,7 +26,15 @@ export interface EventHooksOptions {
  * Daemon's `hookTimeout`; a failure is logged and retried, the last one recorded as HOOK_FAILED.
  */
 export class EventHooks {
+  private stopping = new AbortController();
+
   constructor(private readonly opts: EventHooksOptions) {}
+
+  /** Kills the running hooks' process groups (the engine stops); their jobs fail and are retried later. */
+  cancelRunning(): void {
+    this.stopping.abort();
+    this.stopping = new AbortController();
+  }
 
   /** The EventService hook. It never throws for the hooks directory: a broken one must not stop the pipeline. */
   readonly hook: RecordHook = async (tx, event) => {
@@ -90,6 +98,7 @@ export class EventHooks {
         },
         timeoutMs: daemon.hookTimeout * 1000,
         cwd: daemon.hooksDir,
+        signal: this.stopping.signal,
       });
       this.opts.logger.info({ ...log, ms }, `event hook ${name} ran for event ${eventId} (${event.type}) in ${ms} ms`);
     } catch (err) {

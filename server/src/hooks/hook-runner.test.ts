@@ -6,6 +6,17 @@ import { after, before, describe, it } from 'node:test';
 import { FieldError } from '../lifecycle/config-kind.js';
 import { checkHooksDir, HookError, listHooks, resolveHook, runHook } from './hook-runner.js';
 
+/** Whether `pid` ends (or is a zombie left for init to reap) within a second. */
+async function gone(pid: number): Promise<boolean> {
+  assert.ok(pid > 0);
+  for (let i = 0; i < 20; i++) {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (stat === null || /^\d+ \(.*\) Z /.test(stat)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 describe('event hooks: the runner', () => {
   let dir: string;
   let out: string;
@@ -92,9 +103,26 @@ describe('event hooks: the runner', () => {
     );
     const took = Date.now() - started;
     assert.ok(took < 4000, `took ${took} ms`);
-    const child = Number(await fs.readFile(path.join(out, 'child'), 'utf8'));
-    assert.ok(child > 0);
-    assert.throws(() => process.kill(child, 0), /ESRCH/, 'the hook’s background child is gone too');
+    assert.ok(await gone(Number(await fs.readFile(path.join(out, 'child'), 'utf8'))), 'the hook’s child is gone too');
+  });
+
+  it('kills a running hook’s process group at once when the engine stops', async () => {
+    await fs.rm(path.join(out, 'child'), { force: true });
+    const stop = new AbortController();
+    const started = Date.now();
+    const running = runHook({
+      file: await resolveHook(dir, '30-hang'),
+      input: '{}',
+      env: {},
+      timeoutMs: 60_000,
+      cwd: dir,
+      signal: stop.signal,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    stop.abort();
+    await assert.rejects(running, /30-hang was killed: the engine stopped while it ran/);
+    assert.ok(Date.now() - started < 2000);
+    assert.ok(await gone(Number(await fs.readFile(path.join(out, 'child'), 'utf8'))), 'the hook’s child is gone too');
   });
 
   it('checks hooksDir: absolute, normal, an existing directory nobody else can write', async () => {

@@ -116,6 +116,8 @@ export interface HookRun {
   env: Record<string, string>;
   timeoutMs: number;
   cwd: string;
+  /** Aborting kills the hook's process group at once (the engine stops). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -145,7 +147,10 @@ export async function runHook(run: HookRun): Promise<{ output: string; ms: numbe
     killGroup(pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
   }, run.timeoutMs);
+  const abort = () => killGroup(pid, 'SIGKILL');
+  run.signal?.addEventListener('abort', abort);
   const r = await child;
+  run.signal?.removeEventListener('abort', abort);
   clearTimeout(limitTimer);
   clearTimeout(killTimer);
   killGroup(pid, 'SIGKILL');
@@ -153,6 +158,7 @@ export async function runHook(run: HookRun): Promise<{ output: string; ms: numbe
   const output = String(r.all ?? '');
   const tail = output.length > REASON_OUTPUT_CHARS ? `…${output.slice(-REASON_OUTPUT_CHARS)}` : output;
   const said = tail.trim() ? `; its output ends: ${tail.trim()}` : '';
+  if (run.signal?.aborted) throw new HookError(`${run.file} was killed: the engine stopped while it ran`);
   if (timedOut)
     throw new HookError(
       `${run.file} did not finish within ${run.timeoutMs / 1000} s and was killed with its process group${said}`,
