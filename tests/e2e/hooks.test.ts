@@ -392,4 +392,32 @@ wait`,
     assert.equal(await card.locator(tid('webhook-row')).count(), 2);
     assert.equal((await eventsOf('WEBHOOK_REMOVED'))[0]?.payload.webhook, 3);
   });
+
+  it('CLI: test answers how the target took a PING; deactivate stops deliveries, activate resumes them; remove', async () => {
+    const ok = await daemon.cli(['webhook', 'test', '1']);
+    assert.equal(ok.exitCode, 0, ok.stderr);
+    assert.match(ok.stdout, /^webhook 1: HTTP 200 in \d+ ms$/m);
+    const no = await daemon.cli(['webhook', 'test', '2']);
+    assert.equal(no.exitCode, 1);
+    assert.match(no.stderr, /webhook 2: HTTP 401: no \(401\): the target refuses the delivery/);
+
+    assert.match(await cli(['webhook', 'deactivate', '2']), /webhook 2 is inactive/);
+    await cli(['user', 'add', 'quiet', '--role', 'uploader']);
+    assert.match(await cli(['webhook', 'activate', '2']), /webhook 2 is active/);
+    await cli(['user', 'add', 'loud', '--role', 'uploader']);
+    const usersSeen = () =>
+      refusing
+        .on('/refuse')
+        .filter((d) => d.event.type === 'USER_CREATED')
+        .map((d) => d.event.payload.username);
+    await eventually(async () => (usersSeen().includes('loud') ? true : undefined));
+    assert.ok(!usersSeen().includes('quiet'), 'nothing was delivered while it was inactive');
+    assert.match(
+      await cli(['webhook', 'ls']),
+      /^2 +http:\/\/127\.0\.0\.1:\d+\/refuse +\(all\) +yes +failed: HTTP 401/m,
+    );
+
+    assert.match(await cli(['webhook', 'remove', '2']), /webhook 2 \(http:\/\/127\.0\.0\.1:\d+\/refuse\) removed/);
+    assert.doesNotMatch(await cli(['webhook', 'ls']), /\/refuse/);
+  });
 });
