@@ -11,6 +11,7 @@ import { addStagingCommands } from './cli/staging-commands.js';
 import { addMirrorCommands } from './cli/mirror-commands.js';
 import { addKeyringCommands } from './cli/keyring-commands.js';
 import { addSnapshotCommands } from './cli/snapshot-commands.js';
+import { addWebhookCommands } from './cli/webhook-commands.js';
 import { EXIT } from './cli/api-client.js';
 import { describeFailure, formatFailure } from './cli/output.js';
 import { describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
@@ -68,6 +69,7 @@ addStagingCommands(program, client);
 addMirrorCommands(program, client);
 addKeyringCommands(program, client);
 addSnapshotCommands(program, client);
+addWebhookCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -63,6 +63,8 @@ export type Query = {
   status: Status;
   /** Your notification subscriptions; an administrator may name another user */
   subscriptions: Array<PackageSubscription>;
+  /** The outgoing webhooks */
+  webhooks: Array<Webhook>;
 };
 
 
@@ -467,7 +469,12 @@ export type EventType =
   | 'REMOVED'
   | 'RESTORED'
   | 'SNAPSHOT_CREATED'
-  | 'SNAPSHOT_DELETED';
+  | 'SNAPSHOT_DELETED'
+  | 'HOOK_FAILED'
+  | 'WEBHOOK_ADDED'
+  | 'WEBHOOK_REMOVED'
+  | 'WEBHOOK_CHANGED'
+  | 'WEBHOOK_FAILED';
 
 /** How long one successful build took */
 export type BuildTime = {
@@ -796,6 +803,28 @@ export type PackageSubscription = {
   distribution: Maybe<Scalars['String']['output']>;
 };
 
+/** An outgoing webhook: events POSTed as JSON, signed with HMAC-SHA256 (administrators) */
+export type Webhook = {
+  id: Scalars['ID']['output'];
+  /** Where events are POSTed (http or https) */
+  url: Scalars['String']['output'];
+  /** Always ***: the secret is never shown */
+  secret: Scalars['String']['output'];
+  /** The event types it gets; empty: every type */
+  eventTypes: Array<EventType>;
+  /** Inactive webhooks get nothing (their queued deliveries are dropped) */
+  active: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** The administrator who added it */
+  createdBy: Scalars['String']['output'];
+  /** When the last delivery was tried */
+  lastAttemptAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Whether the last delivery was accepted (2xx) */
+  lastOk: Maybe<Scalars['Boolean']['output']>;
+  /** How the last delivery went, e.g. "HTTP 503 (attempt 1 of 20)" */
+  lastResult: Maybe<Scalars['String']['output']>;
+};
+
 export type Mutation = {
   /** Signs in with a password and sets the console’s session cookie */
   signIn: User;
@@ -851,6 +880,14 @@ export type Mutation = {
   subscribe: PackageSubscription;
   /** Ends a subscription: yours, or anybody’s as an administrator */
   unsubscribe: PackageSubscription;
+  /** Adds a webhook: each event (of the chosen types) POSTed as signed JSON */
+  addWebhook: Webhook;
+  /** Removes a webhook; its queued deliveries are dropped */
+  removeWebhook: Webhook;
+  /** Switches a webhook on or off */
+  setWebhookActive: Webhook;
+  /** POSTs a signed PING to a webhook now and says how it went */
+  testWebhook: WebhookTestResult;
 };
 
 
@@ -1025,6 +1062,27 @@ export type MutationUnsubscribeArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type MutationAddWebhookArgs = {
+  input: WebhookInput;
+};
+
+
+export type MutationRemoveWebhookArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetWebhookActiveArgs = {
+  active: Scalars['Boolean']['input'];
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationTestWebhookArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /** A new API token and its secret, which is shown only this once */
 export type CreatedToken = {
   token: ApiToken;
@@ -1167,6 +1225,29 @@ export type SetupRepositoryInput = {
 export type ChrootBackend =
   | 'SCHROOT'
   | 'UNSHARE';
+
+/** A new outgoing webhook */
+export type WebhookInput = {
+  /** http(s) URL the events are POSTed to */
+  url: Scalars['String']['input'];
+  /** HMAC-SHA256 key, 16 to 256 printable ASCII characters; never shown again */
+  secret: Scalars['String']['input'];
+  /** Event types to deliver (e.g. INSTALLED, FAILED); left out or empty: every type */
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Deliver at once (default true) */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** How a test delivery went */
+export type WebhookTestResult = {
+  /** The target answered 2xx */
+  ok: Scalars['Boolean']['output'];
+  /** The HTTP status; null when there was no answer */
+  status: Maybe<Scalars['Int']['output']>;
+  /** For people: "HTTP 200 in 12 ms", "connection refused (ECONNREFUSED)", … */
+  message: Scalars['String']['output'];
+  ms: Scalars['Int']['output'];
+};
 
 export type Subscription = {
   /** The build log from offset (bytes), then live until the build ends; the last chunk has done: true */
