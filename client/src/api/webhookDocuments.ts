@@ -1,32 +1,11 @@
 import { gql } from '@urql/core';
+import type * as S from '../gql/schema';
+import type { Given } from './types';
 
 /** An outgoing webhook as administrators see it; `secret` is always "***". */
-export interface Webhook {
-  id: string;
-  url: string;
-  secret: string;
-  eventTypes: string[];
-  active: boolean;
-  createdAt: string;
-  createdBy: string;
-  lastAttemptAt: string | null;
-  lastOk: boolean | null;
-  lastResult: string | null;
-}
-
-export interface WebhookInput {
-  url: string;
-  secret: string;
-  eventTypes: string[];
-  active: boolean;
-}
-
-export interface WebhookTestResult {
-  ok: boolean;
-  status: number | null;
-  message: string;
-  ms: number;
-}
+export type Webhook = S.Webhook;
+export type WebhookInput = Given<S.WebhookInput>;
+export type WebhookTestResult = S.WebhookTestResult;
 
 const WEBHOOK_FIELDS = 'id url secret eventTypes active createdAt createdBy lastAttemptAt lastOk lastResult';
 
