@@ -399,7 +399,10 @@ wait`,
     assert.match(ok.stdout, /^webhook 1: HTTP 200 in \d+ ms$/m);
     const no = await daemon.cli(['webhook', 'test', '2']);
     assert.equal(no.exitCode, 1);
-    assert.match(no.stderr, /webhook 2: HTTP 401: no \(401\): the target refuses the delivery/);
+    assert.match(
+      no.stderr,
+      /^debyard: error: webhook 2: HTTP 401: no \(401\): the target refuses the delivery.* \(WEBHOOK_TEST_FAILED\)$/,
+    );
 
     assert.match(await cli(['webhook', 'deactivate', '2']), /webhook 2 is inactive/);
     await cli(['user', 'add', 'quiet', '--role', 'uploader']);

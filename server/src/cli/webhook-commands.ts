@@ -99,7 +99,8 @@ export function addWebhookCommands(program: Command, client: ClientFactory): voi
       const { testWebhook } = await api.request<{
         testWebhook: { ok: boolean; status: number | null; message: string; ms: number };
       }>(`mutation($id: ID!) { testWebhook(id: $id) { ok status message ms } }`, { id });
-      if (!testWebhook.ok && !json) throw new CliError(`webhook ${id}: ${testWebhook.message}`, EXIT.FAILED);
+      if (!testWebhook.ok && !json)
+        throw new CliError(`webhook ${id}: ${testWebhook.message}`, EXIT.FAILED, 'WEBHOOK_TEST_FAILED');
       print(json, testWebhook, () => `webhook ${id}: ${testWebhook.message}`);
       if (!testWebhook.ok) process.exitCode = EXIT.FAILED;
     });
