@@ -80,7 +80,7 @@ function exitCodeFor(err: unknown): number {
     return EXIT.USAGE;
   }
   if (err instanceof CliError) {
-    console.error(`debyard: ${err.message}`);
+    console.error(`debyard: ${err.message}${err.code ? ` [${err.code}]` : ''}`);
     return err.exitCode;
   }
   if (err instanceof ConfigError) {
