@@ -136,6 +136,11 @@ describe('the role × operation matrix', () => {
         const refused = outcome.code !== undefined && REFUSED.has(outcome.code);
         const who = caller.role ?? 'anonymous';
         if (allowed(expected, caller.role)) {
+          // Cheap made-up arguments must get a precise domain error, never an internal one.
+          if (outcome.code === 'INTERNAL_SERVER_ERROR')
+            mismatches.push(
+              `${key} as ${who}: INTERNAL_SERVER_ERROR (${outcome.message}): throw a DomainError instead`,
+            );
           if (refused)
             mismatches.push(`${key} as ${who}: refused (${outcome.code}: ${outcome.message}), table says ${expected}`);
         } else if (!refused) {
