@@ -287,14 +287,19 @@ describe('the role × operation matrix', () => {
     const expiring = await openEvents(expiringToken);
     assert.deepEqual(await expiring.closed, { code: 4401, reason: 'INVALID_TOKEN: the token expired' });
 
-    // The user removed (with every token).
-    await admin('mutation { userAdd(username: "perm-leaving", role: STAFF) { id } }');
+    // The user removed (with every token and session): the console's stream, on its session cookie, ends too.
+    await admin('mutation { userAdd(username: "perm-leaving", role: STAFF, password: "leaving soon, really") { id } }');
     const leaving = await openEvents(await newToken('perm-leaving', 'leaving'));
+    const session = await signIn('perm-leaving', 'leaving soon, really');
+    const consoleStream = await openEvents(undefined, session);
     await admin('mutation { userRemove(username: "perm-leaving") }');
-    assert.deepEqual(await leaving.closed, {
-      code: 4401,
-      reason: 'INVALID_TOKEN: user perm-leaving was removed',
-    });
+    const removed = { code: 4401, reason: 'INVALID_TOKEN: user perm-leaving was removed' };
+    assert.deepEqual(await leaving.closed, removed);
+    assert.deepEqual(await consoleStream.closed, removed);
+    // The console reconnects with its stale cookie and streams anonymously, as its HTTP requests do.
+    const stale = await openEvents(undefined, session);
+    assert.equal(await stale.stillOpen(), true);
+    stale.dispose();
 
     // Meanwhile an anonymous stream and one with a live token keep going.
     const fine = await openEvents(byRole.STAFF.token);
@@ -411,8 +416,26 @@ describe('the role × operation matrix', () => {
     return types;
   }
 
-  /** An events subscription with its close code and reason, and the type of the next event it gets. */
-  async function openEvents(token: string | undefined) {
+  /** Signs in over HTTP; returns the session cookie the console would hold. */
+  async function signIn(username: string, password: string): Promise<string> {
+    const res = await fetch(`${daemon.httpUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation($u: String!, $p: String!) { signIn(username: $u, password: $p) { id } }',
+        variables: { u: username, p: password },
+      }),
+    });
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('debyard_session='));
+    assert.ok(cookie, `no session cookie: ${await res.text()}`);
+    return cookie.split(';')[0]!;
+  }
+
+  /**
+   * An events subscription (with a bearer token, or a session cookie as the console has), its close code and
+   * reason, and the type of the next event it gets.
+   */
+  async function openEvents(token: string | undefined, cookie?: string) {
     let connected!: () => void;
     const ready = new Promise<void>((r) => (connected = r));
     let closedWith!: (c: { code: number; reason: string }) => void;
@@ -421,7 +444,13 @@ describe('the role × operation matrix', () => {
     const nextType = new Promise<string | undefined>((r) => (gotNext = r));
     const client = createClient({
       url: daemon.httpUrl.replace(/^http/, 'ws') + '/graphql',
-      webSocketImpl: WebSocket,
+      webSocketImpl: cookie
+        ? class extends WebSocket {
+            constructor(url: string, protocols?: string | string[]) {
+              super(url, protocols, { headers: { cookie } });
+            }
+          }
+        : WebSocket,
       retryAttempts: 0,
       lazy: false,
       connectionParams: token ? { authorization: `Bearer ${token}` } : {},

@@ -81,13 +81,10 @@ export class HttpServer {
       {
         schema: opts.schema,
         onConnect: async (ctx) => {
-          const secret =
-            bearer(String(ctx.connectionParams?.authorization ?? '')) ??
-            cookieValue(ctx.extra.request.headers.cookie, SESSION_COOKIE);
-          if (!secret) {
-            ctx.extra.principal = null;
-            return true;
-          }
+          const token = bearer(String(ctx.connectionParams?.authorization ?? ''));
+          const secret = token ?? cookieValue(ctx.extra.request.headers.cookie, SESSION_COOKIE);
+          ctx.extra.principal = null;
+          if (!secret) return true;
           try {
             const principal = await opts.services.auth.authenticate(opts.orm.em.fork(), secret);
             ctx.extra.principal = principal;
@@ -97,8 +94,10 @@ export class HttpServer {
               ctx.extra.socket.close(CLOSE_ACCESS_ENDED, closeReason(`INVALID_TOKEN: ${reason}`)),
             );
             return true;
-          } catch {
-            return false; // graphql-ws closes with 4403 Forbidden
+          } catch (err) {
+            // A stale console cookie streams anonymously, as over HTTP; a wrong token is refused (4403 Forbidden).
+            if (err instanceof DomainError && token === undefined) return true;
+            return false;
           }
         },
         onClose: (ctx) => ctx.extra.unwatch?.(),
