@@ -19,6 +19,7 @@ import {
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { ConsoleBrowser, tid } from '../support/browser.js';
 import { MAIN, TestDaemon } from '../support/daemon.js';
 import { createTestDatabase, stopScratchCluster, type TestDatabase } from '../support/postgres.js';
 import { PERMISSIONS, ROLES, allowed, stale, unclassified, type Role, type RootType } from './permissions.matrix.js';
@@ -317,6 +318,30 @@ describe('the role × operation matrix', () => {
     const http = await daemon.gql('{ me { username } }', {}, revokedToken);
     assert.equal(http.status, 401);
     assert.equal(http.errors?.[0]?.extensions?.code, 'INVALID_TOKEN');
+  });
+
+  it('console: a visitor whose user is removed while the events page streams is signed out at once', async () => {
+    const browser = await ConsoleBrowser.launch({
+      baseURL: daemon.httpUrl,
+      viewport: { width: 1280, height: 720 },
+      timeoutMs: 15_000,
+      name: 'permissions',
+    });
+    try {
+      const password = 'console visitor password';
+      await admin('mutation($p: String!) { userAdd(username: "perm-console", role: STAFF, password: $p) { id } }', {
+        p: password,
+      });
+      const page = await browser.signedInPage('/events', 'perm-console', password);
+      await page.locator(`${tid('event-feed-live')}[data-state="connected"]`).waitFor();
+      await admin('mutation { userRemove(username: "perm-console") }');
+      // 4401 signs the visitor out; the feed reconnects anonymously.
+      await page.locator(tid('sign-in-link')).waitFor({ timeout: 5000 });
+      await page.locator(`${tid('event-feed-live')}[data-state="connected"]`).waitFor();
+      assert.equal(await page.locator(tid('user-name')).count(), 0);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('CLI: a refused call exits 4 and names the role it needs; a revoked token ends `events --follow`', async () => {
