@@ -28,6 +28,7 @@ const staff = (note?: string): Permission => ({ access: 'STAFF', note });
 const admin = (note?: string): Permission => ({ access: 'ADMIN', note });
 
 const OWN = 'own; anybody’s as ADMIN';
+const CONFIG = 'UPLOADER keys (names, addresses) only for STAFF; the SMTP password always redacted';
 
 // One line per field, grouped by root type, in schema order.
 export const PERMISSIONS: Record<string, Permission> = {
@@ -50,8 +51,8 @@ export const PERMISSIONS: Record<string, Permission> = {
   'Query.snapshots': anonymous(),
   'Query.events': anonymous('audit events (users, tokens, subscriptions, mail failures) only for STAFF'),
   'Query.configKinds': anonymous(),
-  'Query.configObjects': anonymous('the SMTP password is always redacted, for every role'),
-  'Query.configObject': anonymous('the SMTP password is always redacted, for every role'),
+  'Query.configObjects': anonymous(CONFIG),
+  'Query.configObject': anonymous(CONFIG),
   'Query.sourcesList': anonymous(),
   'Query.archiveKey': anonymous(),
   'Query.dputConfig': anonymous(),

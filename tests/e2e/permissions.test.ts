@@ -184,6 +184,19 @@ describe('the role × operation matrix', () => {
     );
     assert.deepEqual(tokenFields, []);
 
+    // Uploader keys name people: staff read them, nobody below.
+    const keys = '{ configObjects(kind: UPLOADER) { key } }';
+    const anonymousKeys = await daemon.gql(keys);
+    assert.equal(anonymousKeys.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+    const uploaderKeys = await as(alice, keys);
+    assert.equal(uploaderKeys.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.equal((uploaderKeys.errors![0]!.extensions as { requiredRole?: string }).requiredRole, 'STAFF');
+    assert.match(
+      uploaderKeys.errors![0]!.message,
+      /reading UPLOADER objects needs the STAFF role; perm-uploader is UPLOADER/,
+    );
+    assert.equal((await as(bob, keys)).errors, undefined);
+
     // Another user's things: FORBIDDEN below ADMIN, naming the role; allowed to an administrator.
     const alicesToken = all.tokens.find((t) => t.username === alice.username)!.id;
     const { subscribe: alicesSub } = (
