@@ -6,6 +6,9 @@
  * (`node scripts/permissions-doc.mjs`). The daemon enforces it with `@Authorized(…)` on the resolvers,
  * checked by the one authChecker in server/src/graphql/context.ts.
  *
+ * A new operation is one line below. The test makes up cheap arguments for it; when those would do harm
+ * (remove the caller, say), give it harmless ones in PROBE_ARGS of permissions.test.ts.
+ *
  * Roles include the ones before them: anonymous < UPLOADER < STAFF < ADMIN. UPLOADER is the weakest
  * role, so `uploader()` means "any signed-in user" (`@Authorized()`).
  */

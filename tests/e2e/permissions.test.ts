@@ -31,7 +31,10 @@ import { PERMISSIONS, ROLES, allowed, stale, unclassified, type Role, type RootT
  */
 
 const REFUSED = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
-/** Arguments where the generic sample would hurt the caller (removing itself); everything else is generated. */
+/**
+ * Arguments where the generic sample would hurt the caller (removing itself); everything else is generated:
+ * the caller's own name for `username`, id 999999, "x", the first enum value, empty lists and objects.
+ */
 const PROBE_ARGS: Record<string, Record<string, unknown>> = {
   'Mutation.userRemove': { username: 'nobody-here' },
 };
@@ -398,6 +401,10 @@ describe('the role × operation matrix', () => {
     const error = r.errors?.[0];
     if (r.status === 400 && error?.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')
       throw new Error(`the probe for ${f.type}.${f.name} is not valid: ${error.message}; add PROBE_ARGS for it`);
+    if (error?.extensions?.code === 'INVALID_TOKEN')
+      throw new Error(
+        `${f.type}.${f.name} as ${caller.role}: the probe token stopped working (${error.message}); an earlier probe ended it: give that operation harmless PROBE_ARGS`,
+      );
     return outcome(error);
   }
 
