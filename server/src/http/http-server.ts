@@ -220,7 +220,7 @@ export class HttpServer {
 }
 
 /** graphql-ws's Unauthorized: the connection's token or session stopped being valid while it was open. */
-export const CLOSE_ACCESS_ENDED = 4401;
+const CLOSE_ACCESS_ENDED = 4401;
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8. */
 function closeReason(text: string): string {
