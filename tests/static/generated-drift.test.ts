@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
+import type { GraphQLObjectType } from 'graphql';
 import { openDatabase } from '@debyard/server/dist/db/orm.js';
 import { schemaText } from '@debyard/server/dist/graphql/emit-schema.js';
+import { buildDebyardSchema } from '@debyard/server/dist/graphql/schema.js';
 import { createLogger } from '@debyard/server/dist/log.js';
 import { createTestDatabase, stopScratchCluster } from '../support/postgres.js';
+import { permissionsMarkdown, stale, unclassified, type RootType } from '../e2e/permissions.matrix.js';
 
 const root = new URL('../../../', import.meta.url);
 
@@ -32,6 +35,25 @@ describe('generated artefacts match the code', () => {
       `client/src/gql/schema.ts is stale: line ${line + 1} is ${JSON.stringify(had[line])}, ` +
         `schema.graphql makes it ${JSON.stringify(want[line] ?? 'the end')} (npm run codegen -w client)`,
     );
+  });
+
+  it('every GraphQL operation has a line in the permission table (tests/e2e/permissions.matrix.ts)', async () => {
+    const schema = await buildDebyardSchema();
+    const roots: [RootType, GraphQLObjectType | null | undefined][] = [
+      ['Query', schema.getQueryType()],
+      ['Mutation', schema.getMutationType()],
+      ['Subscription', schema.getSubscriptionType()],
+    ];
+    const fields = roots.flatMap(([type, root]) =>
+      Object.keys(root?.getFields() ?? {}).map((name) => ({ type, name })),
+    );
+    assert.deepEqual(unclassified(fields), [], 'add these lines to PERMISSIONS, with the role each needs');
+    assert.deepEqual(stale(fields), [], 'remove these lines from PERMISSIONS: the operations are gone');
+  });
+
+  it('docs/permissions.md is the permission table (regenerate: node scripts/permissions-doc.mjs)', async () => {
+    const committed = await fs.readFile(new URL('docs/permissions.md', root), 'utf8');
+    assert.equal(committed, permissionsMarkdown());
   });
 
   it('the migrations produce exactly the entities’ schema (new migration: node scripts/make-migration.mjs NAME)', async () => {

@@ -9,6 +9,12 @@ export function onUnauthenticated(listener: () => void): () => void {
   return () => unauthenticatedListeners.delete(listener);
 }
 
+// The daemon closes a live connection with 4401 when its session is revoked or expires, or its user is
+// removed: the visitor is signed out from then on.
+wsClient.on('closed', (event) => {
+  if ((event as { code?: unknown } | null)?.code === 4401) for (const listener of unauthenticatedListeners) listener();
+});
+
 /**
  * The console's one GraphQL client. Queries and mutations go over HTTP POST (Apollo's CSRF
  * protection rejects urql's default GET for queries); subscriptions over graphql-ws.

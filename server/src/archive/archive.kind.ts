@@ -1,4 +1,4 @@
-import { ConfigKind, FieldType, parseString, type KindHandler } from '../lifecycle/config-kind.js';
+import { ConfigKind, FieldError, FieldType, parseString, type KindHandler } from '../lifecycle/config-kind.js';
 import { Archive } from './archive.entity.js';
 import { pingArchive } from './release-check.js';
 import { Source } from './source.entity.js';
@@ -9,6 +9,12 @@ export function normaliseArchiveUrl(url: string): string {
     pattern: /^https?:\/\/[^\s]+$/,
     hint: 'an http:// or https:// URL, e.g. http://deb.debian.org/debian/',
   });
+  // The URL names the archive everywhere, anonymously readable (config, sources.list): no secrets in it.
+  if (/^https?:\/\/[^/]*@/.test(s))
+    throw new FieldError(
+      'url',
+      `"${s.replace(/\/\/[^/]*@/, '//***@')}": an archive URL must not carry credentials; everybody can read it`,
+    );
   return s.replace(/\/+$/, '') + '/';
 }
 

@@ -52,6 +52,18 @@ export class AuthService {
     return { user: token.user, token };
   }
 
+  /**
+   * Why a principal that was valid when a connection opened no longer is (its token revoked or expired, its
+   * user removed), or null while it still holds: long-lived connections ask again when that may have changed.
+   */
+  async invalidReason(em: EntityManager, principal: Principal): Promise<string | null> {
+    const token = await em.findOne(ApiToken, principal.token.id, { populate: ['user'] });
+    if (!token) return `user ${principal.user.username} was removed`;
+    if (token.revokedAt) return `the ${token.kind === TokenKind.SESSION ? 'session' : 'token'} was revoked`;
+    if (!token.isUsable()) return `the ${token.kind === TokenKind.SESSION ? 'session' : 'token'} expired`;
+    return null;
+  }
+
   async signIn(
     em: EntityManager,
     username: string,
@@ -114,7 +126,7 @@ export class AuthService {
   /** Sets where a user's notifications go (null: none): one's own, or anybody's as an administrator. */
   async setEmail(em: EntityManager, actor: User, username: string, email: string | null): Promise<User> {
     if (actor.username !== username && !roleIncludes(actor.role, Role.ADMIN))
-      throw new DomainError('FORBIDDEN', 'only an administrator can set another user’s e-mail address');
+      forbidden('only an administrator can set another user’s e-mail address');
     const address = email?.trim() || null;
     if (address && !/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(address))
       throw new DomainError('BAD_USER_INPUT', `email: "${address}" is not an e-mail address`, { field: 'email' });
@@ -133,7 +145,7 @@ export class AuthService {
 
   async setPassword(em: EntityManager, actor: User, username: string, password: string): Promise<User> {
     if (actor.username !== username && !roleIncludes(actor.role, Role.ADMIN))
-      throw new DomainError('FORBIDDEN', 'only an administrator can set another user’s password');
+      forbidden('only an administrator can set another user’s password');
     const passwordHash = await hashPassword(password);
     return em.transactional(async (tx) => {
       const user = await this.requireUser(tx, username);
@@ -212,8 +224,9 @@ export class AuthService {
   async revokeToken(em: EntityManager, actor: User, id: number): Promise<ApiToken> {
     return em.transactional(async (tx) => {
       const token = await tx.findOne(ApiToken, { id, kind: TokenKind.API }, { populate: ['user'] });
-      if (!token || (token.user.id !== actor.id && !roleIncludes(actor.role, Role.ADMIN)))
-        throw new DomainError('NOT_FOUND', `there is no token ${id} of yours: see \`debyard token list\``);
+      if (!token) throw new DomainError('NOT_FOUND', `there is no token ${id}: see \`debyard token list\``);
+      if (token.user.id !== actor.id && !roleIncludes(actor.role, Role.ADMIN))
+        forbidden(`token ${id} is not yours; only an administrator can revoke it`);
       token.revoke();
       await tx.flush();
       await this.events.record(tx, EventType.TOKEN_REVOKED, `token "${token.name}" of ${token.username} revoked`, {
@@ -263,6 +276,7 @@ async function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, { type: argon2.argon2id });
 }
 
+/** Acting on another user's things: only administrators may (see docs/permissions.md). */
 function forbidden(message: string): never {
-  throw new DomainError('FORBIDDEN', message);
+  throw new DomainError('FORBIDDEN', message, { requiredRole: Role.ADMIN });
 }

@@ -172,6 +172,12 @@ export class ApiClient {
         EXIT.DENIED,
         'INVALID_TOKEN',
       );
+    if (close?.code === 4401)
+      return new CliError(
+        `the daemon ended the stream: ${(close.reason ?? '').replace(/^INVALID_TOKEN: /, '') || 'the token is no longer valid'}; sign in again or use another token`,
+        EXIT.DENIED,
+        'INVALID_TOKEN',
+      );
     if (typeof close?.code === 'number')
       return new CliError(
         `the event stream from ${this.url} closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`,

@@ -57,20 +57,30 @@ export interface Context {
   cookie: SessionCookie | null;
 }
 
-/** The one authorisation check: `@Authorized()` needs a user, `@Authorized(Role.X)` needs role X or above. */
-export const authChecker: AuthChecker<Context, Role> = ({ context }, roles) => {
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+/**
+ * The one authorisation check: `@Authorized()` needs a user (any role), `@Authorized(Role.X)` role X or above.
+ * Nobody signed in is UNAUTHENTICATED, too weak a role FORBIDDEN; both name the operation and, in
+ * `extensions.requiredRole`, the role it needs (the CLI exits 4 with that message).
+ */
+export const authChecker: AuthChecker<Context, Role> = ({ context, info }, roles) => {
+  const needed = roles.reduce<Role>((max, r) => (roleIncludes(r, max) ? r : max), Role.UPLOADER);
+  const { parentType, fieldName } = info;
+  const operation = ROOT_TYPES.has(parentType.name) ? fieldName : `${parentType.name}.${fieldName}`;
   const user = context.principal?.user;
   if (!user)
     throw new DomainError(
       'UNAUTHENTICATED',
-      'you are not signed in: sign in to the console, or give the CLI a token (--token or DEBYARD_TOKEN)',
+      `${operation} needs ${roles.length ? `the ${needed} role` : 'a signed-in user'} and you are not signed in: sign in to the console, or give the CLI a token (--token or DEBYARD_TOKEN)`,
+      { requiredRole: needed },
     );
-  const needed = roles.reduce<Role | undefined>(
-    (max, r) => (max === undefined || roleIncludes(r, max) ? r : max),
-    undefined,
-  );
-  if (needed && !roleIncludes(user.role, needed))
-    throw new DomainError('FORBIDDEN', `this needs the ${needed} role; ${user.username} is ${user.role}`);
+  if (!roleIncludes(user.role, needed))
+    throw new DomainError(
+      'FORBIDDEN',
+      `${operation} needs the ${needed} role; ${user.username} is ${user.role}: ask an administrator for the role or use a token of a user who has it`,
+      { requiredRole: needed },
+    );
   return true;
 };
 

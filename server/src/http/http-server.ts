@@ -11,6 +11,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/auth.service.js';
+import { PrincipalWatch } from '../auth/principal-watch.js';
 import { SESSION_COOKIE } from '../auth/constants.js';
 import type { Context, Services } from '../graphql/context.js';
 import { DomainError } from '../graphql/errors.js';
@@ -48,9 +49,11 @@ export class HttpServer {
   private readonly wss: WebSocketServer;
   private readonly app = express();
   private wsCleanup: { dispose(): void | Promise<void> } | undefined;
+  private readonly principals: PrincipalWatch;
 
   constructor(private readonly opts: HttpServerOptions) {
     this.server = http.createServer(this.app);
+    this.principals = new PrincipalWatch(opts.services.auth, opts.orm, opts.logger);
     this.wss = new WebSocketServer({ server: this.server, path: '/graphql' });
     this.apollo = new ApolloServer<Context>({
       schema: opts.schema,
@@ -73,24 +76,31 @@ export class HttpServer {
   async start(): Promise<HostPort> {
     const { opts } = this;
     await this.apollo.start();
-    this.wsCleanup = useServer<Record<string, unknown>, { principal: Principal | null }>(
+    this.principals.start(opts.services.bus);
+    this.wsCleanup = useServer<Record<string, unknown>, { principal: Principal | null; unwatch?: () => void }>(
       {
         schema: opts.schema,
         onConnect: async (ctx) => {
-          const secret =
-            bearer(String(ctx.connectionParams?.authorization ?? '')) ??
-            cookieValue(ctx.extra.request.headers.cookie, SESSION_COOKIE);
-          if (!secret) {
-            ctx.extra.principal = null;
-            return true;
-          }
+          const token = bearer(String(ctx.connectionParams?.authorization ?? ''));
+          const secret = token ?? cookieValue(ctx.extra.request.headers.cookie, SESSION_COOKIE);
+          ctx.extra.principal = null;
+          if (!secret) return true;
           try {
-            ctx.extra.principal = await opts.services.auth.authenticate(opts.orm.em.fork(), secret);
+            const principal = await opts.services.auth.authenticate(opts.orm.em.fork(), secret);
+            ctx.extra.principal = principal;
+            if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false; // gone while we looked
+            // A subscription lasts as long as the access it was opened with: 4401 with the reason when that ends.
+            ctx.extra.unwatch = this.principals.watch(principal, (reason) =>
+              ctx.extra.socket.close(CLOSE_ACCESS_ENDED, closeReason(`INVALID_TOKEN: ${reason}`)),
+            );
             return true;
-          } catch {
-            return false; // graphql-ws closes with 4403 Forbidden
+          } catch (err) {
+            // A stale console cookie streams anonymously, as over HTTP; a wrong token is refused (4403 Forbidden).
+            if (err instanceof DomainError && token === undefined) return true;
+            return false;
           }
         },
+        onClose: (ctx) => ctx.extra.unwatch?.(),
         context: (ctx): Context => ({
           em: opts.orm.em.fork(),
           principal: (ctx.extra as { principal?: Principal | null }).principal ?? null,
@@ -131,6 +141,7 @@ export class HttpServer {
 
   /** Stops accepting, lets running requests finish for up to 2 s, then cuts what is left. */
   async stop(): Promise<void> {
+    this.principals.stop();
     for (const client of this.wss.clients) client.close(1001, 'debyard is shutting down');
     await this.apollo.stop();
     this.wss.close();
@@ -206,6 +217,16 @@ export class HttpServer {
       res.sendFile(index);
     });
   }
+}
+
+/** graphql-ws's Unauthorized: the connection's token or session stopped being valid while it was open. */
+const CLOSE_ACCESS_ENDED = 4401;
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  let out = text;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
 }
 
 function bearer(header: string): string | undefined {

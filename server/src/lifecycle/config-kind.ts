@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { registerEnumType } from 'type-graphql';
+import type { Role } from '../auth/role.js';
 import { DomainError } from '../graphql/errors.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
@@ -73,6 +74,8 @@ export interface KindHandler<T extends object = object> {
   kind: ConfigKind;
   entity: abstract new (...args: never[]) => T;
   lifecycle: boolean;
+  /** Who may read its objects (they name people, say); everybody when unset. Writing always needs ADMIN. */
+  readRole?: Role;
   keyOf(o: T): string;
   describe(o: T): string;
   list(em: EntityManager): Promise<T[]>;

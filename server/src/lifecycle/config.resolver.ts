@@ -1,7 +1,8 @@
 import { Arg, Authorized, Ctx, Field, Mutation, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
-import { Role } from '../auth/role.js';
+import { Role, roleIncludes } from '../auth/role.js';
 import { type Context, currentUser } from '../graphql/context.js';
+import { DomainError } from '../graphql/errors.js';
 import { ConfigKind, FieldType, type KindHandler } from './config-kind.js';
 import { CheckState, ConfigStatus, Configurable } from './lifecycle.js';
 import { LifecycleAction } from './lifecycle.service.js';
@@ -128,6 +129,19 @@ export function toConfigObject(h: KindHandler<object>, o: object): ConfigObject 
   };
 }
 
+/** The kind's handler, when the caller may read its objects (`readRole`). */
+function readable(ctx: Context, kind: ConfigKind): KindHandler<object> {
+  const h = ctx.services.config.lifecycle.handler(kind) as KindHandler<object>;
+  const user = ctx.principal?.user;
+  if (h.readRole && !(user && roleIncludes(user.role, h.readRole)))
+    throw new DomainError(
+      user ? 'FORBIDDEN' : 'UNAUTHENTICATED',
+      `reading ${kind} objects needs the ${h.readRole} role${user ? `; ${user.username} is ${user.role}` : ' and you are not signed in'}`,
+      { requiredRole: h.readRole },
+    );
+  return h;
+}
+
 @Resolver()
 export class ConfigResolver {
   @Query(() => [ConfigKindInfo], { description: 'Every kind of configuration object and its fields' })
@@ -140,7 +154,7 @@ export class ConfigResolver {
 
   @Query(() => [ConfigObject])
   async configObjects(@Ctx() ctx: Context, @Arg('kind', () => ConfigKind) kind: ConfigKind): Promise<ConfigObject[]> {
-    const h = ctx.services.config.lifecycle.handler(kind) as KindHandler<object>;
+    const h = readable(ctx, kind);
     return (await ctx.services.config.list(ctx.em, kind)).map((o) => toConfigObject(h, o));
   }
 
@@ -150,7 +164,7 @@ export class ConfigResolver {
     @Arg('kind', () => ConfigKind) kind: ConfigKind,
     @Arg('key') key: string,
   ): Promise<ConfigObject> {
-    const h = ctx.services.config.lifecycle.handler(kind) as KindHandler<object>;
+    const h = readable(ctx, kind);
     return toConfigObject(h, await ctx.services.config.get(ctx.em, kind, key));
   }
 

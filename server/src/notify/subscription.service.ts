@@ -66,7 +66,9 @@ export class SubscriptionService {
       const sub = await tx.findOne(PackageSubscription, id, { populate: ['user'] });
       if (!sub) throw new DomainError('NOT_FOUND', `there is no subscription ${id}`);
       if (sub.user.id !== actor.id && !roleIncludes(actor.role, Role.ADMIN))
-        throw new DomainError('FORBIDDEN', `subscription ${id} is not yours; only an administrator can end it`);
+        throw new DomainError('FORBIDDEN', `subscription ${id} is not yours; only an administrator can end it`, {
+          requiredRole: Role.ADMIN,
+        });
       tx.remove(sub);
       await tx.flush();
       await this.events.record(tx, EventType.UNSUBSCRIBED, `${sub.user.username} unsubscribed from ${sub.describe()}`, {
@@ -83,7 +85,9 @@ export class SubscriptionService {
   private async subject(em: EntityManager, actor: User, username?: string | null): Promise<User> {
     if (!username || username === actor.username) return em.findOneOrFail(User, actor.id);
     if (!roleIncludes(actor.role, Role.ADMIN))
-      throw new DomainError('FORBIDDEN', 'only an administrator can see or change another user’s subscriptions');
+      throw new DomainError('FORBIDDEN', 'only an administrator can see or change another user’s subscriptions', {
+        requiredRole: Role.ADMIN,
+      });
     const user = await em.findOne(User, { username });
     if (!user) throw new DomainError('NOT_FOUND', `there is no user "${username}"`, { field: 'username' });
     return user;

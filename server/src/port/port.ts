@@ -278,6 +278,8 @@ export class PortService {
 
   /** Every distribution that takes uploads now (active, an uploadable suite), sorted. */
   async targets(): Promise<string[]> {
+    // Before setup there is no instance key, and so no active distribution to port to.
+    if (!(await this.opts.keys.load())) return [];
     const env = await loadEnvironment(this.opts.orm.em.fork(), this.context());
     return env.repositories
       .filter((r) => r.inactive === null)

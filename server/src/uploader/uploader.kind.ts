@@ -1,4 +1,5 @@
 import { readAptKey } from '../archive/apt-key.kind.js';
+import { Role } from '../auth/role.js';
 import { User } from '../auth/user.entity.js';
 import {
   ConfigKind,
@@ -38,6 +39,8 @@ export const uploaderKind: KindHandler<Uploader> = {
   kind: ConfigKind.UPLOADER,
   entity: Uploader,
   lifecycle: true,
+  // Keys carry people's names and addresses and say who may upload: for staff, who activate them.
+  readRole: Role.STAFF,
   keyOf: (u) => u.fingerprint,
   describe: (u) => `${u.userIds[0] ?? u.fingerprint} (${u.user?.username ?? 'no user'}, ${u.algorithm || 'unchecked'})`,
   list: (em) => em.find(Uploader, {}, { populate: ['user'], orderBy: { fingerprint: 'asc' } }),
