@@ -12,11 +12,12 @@ import {
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
 import { mergeSmtpUrl, parseSmtpUrl, redactSmtpUrl } from '../notify/smtp-url.js';
-import { DaemonConfig, KeyAlgorithm } from './daemon-config.entity.js';
+import { DaemonConfig, KeyAlgorithm, SignUpPolicy } from './daemon-config.entity.js';
 
 export const DAEMON_KEY = 'daemon';
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const KEY_ALGORITHMS = Object.values(KeyAlgorithm);
+const SIGN_UP_POLICIES = Object.values(SignUpPolicy);
 const field = propertyFields<DaemonConfig>();
 
 /** The Daemon singleton: its key is made on prepare and kept until remove. */
@@ -85,6 +86,16 @@ export const daemonConfigKind: KindHandler<DaemonConfig> = {
       get: (d) => d.notifyAddresses,
       set: (_em, d, v) =>
         void (d.notifyAddresses = parseStringList('notifyAddresses', v, /^[^\s@,]+@[^\s@,]+$/, 'an e-mail address')),
+    },
+    {
+      ...field(
+        'signUp',
+        FieldType.ENUM,
+        'Sign-up: CLOSED, APPROVAL (staff approve new accounts) or OPEN (new accounts are uploaders at once; their keys still need staff)',
+        enumParser(SIGN_UP_POLICIES),
+        { options: SIGN_UP_POLICIES },
+      ),
+      live: true,
     },
     {
       name: 'keyFingerprint',
