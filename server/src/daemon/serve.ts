@@ -7,6 +7,7 @@ import { BuildService } from '../build/build.service.js';
 import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
 import { Notifier } from '../notify/notifier.js';
+import { UploaderKeyService } from '../uploader/uploader-key.service.js';
 import { SubscriptionService } from '../notify/subscription.service.js';
 import { StagingService } from '../staging/staging.js';
 import { KeyringService } from '../keyring/keyring.service.js';
@@ -246,6 +247,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       uploads,
       ports,
       subscriptions: new SubscriptionService(events),
+      uploaderKeys: new UploaderKeyService(orm, configService, events),
       staging,
       mirror: new MirrorService({
         keys,

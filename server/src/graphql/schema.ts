@@ -16,6 +16,7 @@ import { MirrorResolver } from '../repository/mirror.resolver.js';
 import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { SubscriptionResolver } from '../notify/subscription.resolver.js';
+import { UploaderResolver } from '../uploader/uploader.resolver.js';
 import { authChecker } from './context.js';
 
 export function buildDebyardSchema(): Promise<GraphQLSchema> {
@@ -33,6 +34,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       UploadResolver,
       PortResolver,
       SubscriptionResolver,
+      UploaderResolver,
       StagingResolver,
       MirrorResolver,
       KeyringResolver,
