@@ -177,7 +177,7 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
         /^not an armored OpenPGP public key/,
       ],
       [expiredKey.armored, 'KEY_EXPIRED', new RegExp(`^key ${expiredKey.fingerprint} expired on \\d{4}-`)],
-      [weakKey.armored, 'KEY_WEAK', /^the key is rsa1024: apt accepts RSA of at least 2048 bits or Ed25519/],
+      [weakKey.armored, 'KEY_WEAK', /^the key is rsa1024: use RSA of at least 2048 bits or Ed25519, as apt requires/],
     ] as const) {
       await tryKey(armored);
       await page.locator(`${tid('key-error')}[data-code="${code}"]`).waitFor();
@@ -294,7 +294,7 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
     await cli(['signup', 'erin'], { token: null, input: 'a secret passphrase of hers\n' });
     const weak = await daemon.cli(['key', 'add', '-'], { token: alice, input: weakKey.armored });
     assert.equal(weak.exitCode, 1);
-    assert.match(weak.stderr, /the key is rsa1024: apt accepts RSA of at least 2048 bits or Ed25519/);
+    assert.match(weak.stderr, /the key is rsa1024: use RSA of at least 2048 bits or Ed25519, as apt requires/);
     const sam = await tokenFor('sam');
     const activate =
       'mutation($f: String!, $r: [String!]!) { activateKey(fingerprint: $f, repositories: $r) { status } }';

@@ -21,7 +21,7 @@ export function checkKeyStrength(algorithm: string): void {
   if (rsa ? Number(rsa[1]) >= 2048 : algorithm === 'ed25519' || algorithm === 'ed448') return;
   throw new DomainError(
     'KEY_WEAK',
-    `the key is ${algorithm || 'of an unknown algorithm'}: apt accepts RSA of at least 2048 bits or Ed25519; make a new key (gpg --quick-gen-key "Name <address>" ed25519 sign)`,
+    `the key is ${algorithm || 'of an unknown algorithm'}: use RSA of at least 2048 bits or Ed25519, as apt requires; make one with gpg --quick-gen-key "Name <address>" ed25519 sign`,
   );
 }
 
@@ -31,6 +31,13 @@ export function checkKeyStrength(algorithm: string): void {
  * prepare and check, so a key that expires later fails its check with the same code.
  */
 export async function inspectUploaderKey(armored: string): Promise<{ key: openpgp.PublicKey; info: PublicKeyInfo }> {
+  // openpgp.js reads the first armored block and ignores the rest: the one kept might not be the one meant.
+  const blocks = armored.match(/^-----BEGIN PGP [A-Z ]+-----$/gm)?.length ?? 0;
+  if (blocks > 1)
+    throw new DomainError(
+      'KEY_INVALID',
+      `expected one public key, found ${blocks} armored blocks: add one key at a time`,
+    );
   let keys: openpgp.PublicKey[];
   try {
     keys = await openpgp.readKeys({ armoredKeys: armored });
