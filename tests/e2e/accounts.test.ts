@@ -44,6 +44,7 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
   let carolKey: UploaderKey;
   let expiredKey: UploaderKey;
   let weakKey: UploaderKey;
+  let erinKey: UploaderKey;
   /** Signed in as sam (staff), kept for the suite. */
   let staffPage: Page;
   const made: string[] = [];
@@ -94,12 +95,13 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
     const t0 = Date.now();
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-accounts-'));
     await fs.chmod(work, 0o755);
-    [daemon, aliceKey, carolKey, expiredKey, weakKey] = await Promise.all([
+    [daemon, aliceKey, carolKey, expiredKey, weakKey, erinKey] = await Promise.all([
       TestDaemon.start(),
       generateUploaderKey({ name: 'Alice Uploader', email: 'alice@debyard.example.org' }),
       generateUploaderKey({ name: 'Carol Uploader', email: 'carol@debyard.example.org' }),
       generateUploaderKey({ name: 'Expired Key', createdAt: new Date(Date.now() - 30 * DAY), expire: '1d' }),
       generateUploaderKey({ name: 'Weak Key', algorithm: 'rsa1024' }),
+      generateUploaderKey({ name: 'Erin Uploader', email: 'erin@debyard.example.org' }),
     ]);
     admin = await daemon.adminToken;
     await cli(['setup', '--codename', 'bookworm', '--arch', 'amd64', '--repository', 'test', '--apply']);
@@ -125,7 +127,7 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
   after(async () => {
     await browser?.close();
     await daemon?.dispose();
-    await Promise.all([aliceKey, carolKey, expiredKey, weakKey].map((k) => k?.dispose()));
+    await Promise.all([aliceKey, carolKey, expiredKey, weakKey, erinKey].map((k) => k?.dispose()));
     await Promise.all([work, ...made].map((d) => d && fs.rm(d, { recursive: true, force: true })));
   });
 
@@ -264,6 +266,23 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
     assert.deepEqual([change?.payload.change, change?.payload.by], ['deactivated', 'admin']);
   });
 
+  it('stops uploads signed by a key at once when staff deactivate it in the console', async () => {
+    await staffPage.reload();
+    const row = staffPage.locator(`${tid('admin-key-row')}[data-fingerprint="${aliceKey.fingerprint}"]`);
+    await row.locator(tid('admin-key-deactivate')).click();
+    await staffPage
+      .locator(`${tid('admin-key-row')}[data-fingerprint="${aliceKey.fingerprint}"][data-status="PREPARED"]`)
+      .waitFor();
+    const done = await settled(await dput(aliceKey, '1.0~test12+2'));
+    assert.equal(done.rejectCode, 'KEY_NOT_ALLOWED');
+    assert.match(
+      done.reason ?? '',
+      new RegExp(
+        `^key ${aliceKey.fingerprint} may not upload to repository test \\(alice: the uploader key is prepared, not active`,
+      ),
+    );
+  });
+
   it('bad input: duplicate and invalid sign-ups, closed sign-up, keys twice or for inactive users, roles', async () => {
     const signUp = 'mutation($u: String!, $p: String!) { signUp(username: $u, password: $p) { username state } }';
     assert.deepEqual(await errorOf(signUp, { u: 'alice', p: 'yet another passphrase' }), {
@@ -325,6 +344,14 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
     await cli(['config', 'daemon', 'set', 'daemon', 'signUp=OPEN']);
     const open = await gql(signUp, { u: 'erin', p: 'a secret passphrase of hers' });
     assert.deepEqual(open.data, { signUp: { username: 'erin', state: 'ACTIVE' } });
+    // erin may act at once: she adds a key and removes it again; it is gone from the configuration too.
+    const erin = await tokenFor('erin');
+    await cli(['key', 'add', '-'], { token: erin, input: erinKey.armored });
+    await cli(['key', 'remove', erinKey.fingerprint], { token: erin });
+    assert.match((await cli(['key', 'show'], { token: erin })).stdout, /^no keys on your profile/);
+    const gone = await daemon.cli(['config', 'uploader', 'show', erinKey.fingerprint]);
+    assert.equal(gone.exitCode, 1);
+    assert.match(gone.stderr, new RegExp(`there is no uploader "${erinKey.fingerprint}"`));
   });
 
   it('lets an admin reset a password, change a role and reactivate a user on the administration page', async () => {
