@@ -31,16 +31,20 @@ export class UploaderKeyService {
   async add(actor: User, armored: string): Promise<Uploader> {
     const { info } = await inspectUploaderKey(armored);
     const fingerprint = info.fingerprint;
-    const existing = await this.orm.em.fork().findOne(Uploader, { fingerprint }, { populate: ['user'] });
-    if (existing)
-      throw new DomainError(
-        'ALREADY_EXISTS',
-        existing.user?.id === actor.id
-          ? `key ${fingerprint} is on your profile already`
-          : `key ${fingerprint} belongs to ${existing.user ? 'another user' : 'nobody yet'} here: one key, one person; ask the staff if it is yours`,
-      );
     const by = actor.username;
-    await this.config.set(ConfigKind.UPLOADER, fingerprint, { armored, user: actor.username }, { create: true, by });
+    // Looked up and created in one step of the lifecycle's queue: two people adding one key cannot both win.
+    await this.config.lifecycle.serialise(async () => {
+      const em = this.orm.em.fork();
+      const existing = await em.findOne(Uploader, { fingerprint }, { populate: ['user'] });
+      if (existing)
+        throw new DomainError(
+          'ALREADY_EXISTS',
+          existing.user?.id === actor.id
+            ? `key ${fingerprint} is on your profile already`
+            : `key ${fingerprint} belongs to ${existing.user ? 'another user' : 'nobody yet'} here: one key, one person; ask the staff if it is yours`,
+        );
+      await this.config.setNow(em, ConfigKind.UPLOADER, fingerprint, { armored, user: by }, { create: true, by });
+    });
     await this.config.lifecycle.run(ConfigKind.UPLOADER, fingerprint, LifecycleAction.PREPARE, by);
     await this.config.lifecycle.run(ConfigKind.UPLOADER, fingerprint, LifecycleAction.CHECK, by);
     return this.require(this.orm.em.fork(), fingerprint);
