@@ -356,6 +356,28 @@ describe('accounts, uploader keys and signed uploads', { concurrency: false, tim
     const gone = await daemon.cli(['config', 'uploader', 'show', erinKey.fingerprint]);
     assert.equal(gone.exitCode, 1);
     assert.match(gone.stderr, new RegExp(`there is no uploader "${erinKey.fingerprint}"`));
+
+    // The rest of the CLI: every key for staff, deactivate one, and an admin's role and state changes.
+    const list = await cli(['key', 'list'], { token: sam });
+    assert.match(
+      list.stdout,
+      new RegExp(`^${aliceKey.fingerprint}\\s+alice\\s+ed25519\\s+prepared\\s+checked\\s+test\\s+no$`, 'm'),
+    );
+    assert.match(
+      list.stdout,
+      new RegExp(`^${carolKey.fingerprint}\\s+carol\\s+ed25519\\s+active\\s+checked\\s+test\\s+no$`, 'm'),
+    );
+    assert.match((await cli(['key', 'deactivate', carolKey.fingerprint], { token: sam })).stdout, /deactivated$/m);
+    assert.match((await cli(['user', 'role', 'erin', 'staff'])).stdout, /^erin is staff now$/m);
+    assert.match((await cli(['user', 'deactivate', 'erin'])).stdout, /^erin deactivated$/m);
+    assert.match((await cli(['user', 'activate', 'erin'])).stdout, /^erin activated$/m);
+    const users = JSON.parse((await cli(['user', 'list', '--json'])).stdout) as {
+      username: string;
+      state: string;
+      role: string;
+    }[];
+    const erin2 = users.find((u) => u.username === 'erin');
+    assert.deepEqual([erin2?.state, erin2?.role], ['ACTIVE', 'STAFF']);
   });
 
   it('lets an admin reset a password, change a role and reactivate a user on the administration page', async () => {
