@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import argon2 from 'argon2';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError } from '../graphql/errors.js';
 import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
@@ -138,24 +138,31 @@ export class AuthService {
         field: 'password',
       });
     const passwordHash = await hashPassword(input.password);
-    return em.transactional(async (tx) => {
-      if (await tx.count(User, { username: input.username }))
-        throw new DomainError('ALREADY_EXISTS', `the user name "${input.username}" is taken: choose another one`, {
-          field: 'username',
-        });
-      const state = policy === SignUpPolicy.OPEN ? UserState.ACTIVE : UserState.PENDING;
-      const user = tx.create(User, { username: input.username, role: Role.UPLOADER, passwordHash, email, state });
-      await tx.flush();
-      await this.events.record(
-        tx,
-        EventType.USER_SIGNED_UP,
-        state === UserState.PENDING
-          ? `${user.username} signed up and waits for approval`
-          : `${user.username} signed up`,
-        { username: user.username, state, email },
-      );
-      return user;
-    });
+    const taken = () =>
+      new DomainError('ALREADY_EXISTS', `the user name "${input.username}" is taken: choose another one`, {
+        field: 'username',
+      });
+    try {
+      return await em.transactional(async (tx) => {
+        if (await tx.count(User, { username: input.username })) throw taken();
+        const state = policy === SignUpPolicy.OPEN ? UserState.ACTIVE : UserState.PENDING;
+        const user = tx.create(User, { username: input.username, role: Role.UPLOADER, passwordHash, email, state });
+        await tx.flush();
+        await this.events.record(
+          tx,
+          EventType.USER_SIGNED_UP,
+          state === UserState.PENDING
+            ? `${user.username} signed up and waits for approval`
+            : `${user.username} signed up`,
+          { username: user.username, state, email },
+        );
+        return user;
+      });
+    } catch (err) {
+      // Two people signing up with one name at the same moment: the unique index decides.
+      if (err instanceof UniqueConstraintViolationException) throw taken();
+      throw err;
+    }
   }
 
   /** Accounts that wait for approval, oldest first. */
