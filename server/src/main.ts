@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
-import { addClientCommands, client } from './cli/commands.js';
+import { addClientCommands, client, readSecret } from './cli/commands.js';
+import { addAccountCommands } from './cli/account-commands.js';
 import { addConfigCommands } from './cli/config-commands.js';
 import { addBuildCommands } from './cli/build-commands.js';
 import { addPackageCommands } from './cli/package-commands.js';
@@ -70,6 +71,7 @@ addMirrorCommands(program, client);
 addKeyringCommands(program, client);
 addSnapshotCommands(program, client);
 addWebhookCommands(program, client);
+addAccountCommands(program, client, readSecret);
 
 try {
   await program.parseAsync(process.argv);

@@ -37,6 +37,9 @@ const REFUSED = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
  */
 const PROBE_ARGS: Record<string, Record<string, unknown>> = {
   'Mutation.userRemove': { username: 'nobody-here' },
+  'Mutation.userSetActive': { username: 'nobody-here' },
+  'Mutation.userSetRole': { username: 'nobody-here' },
+  'Mutation.rejectUser': { username: 'nobody-here' },
 };
 /** A subscription that neither errs nor ends within this is streaming, so it was allowed. */
 const SUBSCRIPTION_SETTLE_MS = 1500;
@@ -285,7 +288,7 @@ describe('the role × operation matrix', () => {
     assert.match(r.errors![0]!.message, /credentials/);
   });
 
-  it('ends an open subscription (4401, with the reason) when its token is revoked, expires or its user is removed', async () => {
+  it('ends an open subscription (4401, with the reason) when its token is revoked, expires or its user is deactivated or removed', async () => {
     // Revoked.
     const revokedToken = await newToken(byRole.STAFF.username, 'revoked while streaming');
     const revoked = await openEvents(revokedToken);
@@ -303,6 +306,12 @@ describe('the role × operation matrix', () => {
     );
     const expiring = await openEvents(expiringToken);
     assert.deepEqual(await expiring.closed, { code: 4401, reason: 'INVALID_TOKEN: the token expired' });
+
+    // The user deactivated: the stream ends at once with that reason.
+    await admin('mutation { userAdd(username: "perm-paused", role: STAFF, password: "paused for a while") { id } }');
+    const paused = await openEvents(await newToken('perm-paused', 'paused'));
+    await admin('mutation { userSetActive(username: "perm-paused", active: false) { state } }');
+    assert.deepEqual(await paused.closed, { code: 4401, reason: 'INVALID_TOKEN: user perm-paused is deactivated' });
 
     // The user removed (with every token and session): the console's stream, on its session cookie, ends too.
     await admin('mutation { userAdd(username: "perm-leaving", role: STAFF, password: "leaving soon, really") { id } }');

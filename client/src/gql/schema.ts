@@ -20,6 +20,10 @@ export type Scalars = {
 export type Query = {
   /** The signed-in user, or null */
   me: Maybe<User>;
+  /** Whether people may sign up here (anonymous) */
+  signUpPolicy: SignUpPolicy;
+  /** Sign-ups that wait for approval, oldest first */
+  signUpRequests: Array<User>;
   users: Array<User>;
   /** Your API tokens; an administrator sees everybody’s */
   tokens: Array<ApiToken>;
@@ -65,6 +69,10 @@ export type Query = {
   subscriptions: Array<PackageSubscription>;
   /** The outgoing webhooks */
   webhooks: Array<Webhook>;
+  /** The uploader keys on your profile */
+  myKeys: Array<Uploader>;
+  /** Every uploader key, with its user, state and repositories */
+  uploaderKeys: Array<Uploader>;
 };
 
 
@@ -186,6 +194,7 @@ export type User = {
   id: Scalars['ID']['output'];
   username: Scalars['String']['output'];
   role: Role;
+  state: UserState;
   /** Where notifications of the user’s subscriptions go */
   email: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTimeISO']['output'];
@@ -199,6 +208,18 @@ export type Role =
   | 'UPLOADER'
   | 'STAFF'
   | 'ADMIN';
+
+/** PENDING (signed up) → ACTIVE ⇄ DEACTIVATED */
+export type UserState =
+  | 'PENDING'
+  | 'ACTIVE'
+  | 'DEACTIVATED';
+
+/** CLOSED, APPROVAL (staff approve new accounts) or OPEN */
+export type SignUpPolicy =
+  | 'CLOSED'
+  | 'APPROVAL'
+  | 'OPEN';
 
 /** An API token; the secret itself is shown only when it is created */
 export type ApiToken = {
@@ -438,6 +459,9 @@ export type EventType =
   | 'USER_CREATED'
   | 'USER_CHANGED'
   | 'USER_REMOVED'
+  | 'USER_SIGNED_UP'
+  | 'USER_APPROVED'
+  | 'USER_REJECTED'
   | 'TOKEN_CREATED'
   | 'TOKEN_REVOKED'
   | 'CONFIG_CREATED'
@@ -825,9 +849,54 @@ export type Webhook = {
   lastResult: Maybe<Scalars['String']['output']>;
 };
 
+/** A user’s upload key and the repositories it may upload to */
+export type Uploader = Configurable & {
+  status: ConfigStatus;
+  checkState: CheckState;
+  /** When the last check passed */
+  checkedAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Why the last prepare or check failed */
+  problem: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** 40 hex digits */
+  fingerprint: Scalars['String']['output'];
+  /** ASCII-armored public key */
+  armored: Scalars['String']['output'];
+  userIds: Array<Scalars['String']['output']>;
+  /** e.g. ed25519 or rsa4096 */
+  algorithm: Scalars['String']['output'];
+  expiresAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The user the key belongs to */
+  username: Maybe<Scalars['String']['output']>;
+  /** The repositories it may upload to (staff grant them) */
+  repositories: Array<Scalars['String']['output']>;
+  /** Whether uploads signed by it are accepted now: active, its user active, repositories granted */
+  usable: Scalars['Boolean']['output'];
+};
+
+/** A configuration object with mini-buildd’s lifecycle */
+export type Configurable = {
+  status: ConfigStatus;
+  checkState: CheckState;
+  /** When the last check passed */
+  checkedAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Why the last prepare or check failed */
+  problem: Maybe<Scalars['String']['output']>;
+};
+
 export type Mutation = {
   /** Signs in with a password and sets the console’s session cookie */
   signIn: User;
+  /** Creates your own uploader account: ACTIVE when sign-up is OPEN, PENDING (staff approve it) under APPROVAL. Refused: SIGN_UP_CLOSED, ALREADY_EXISTS (the name is taken), BAD_USER_INPUT (extensions.field: username, password, email) */
+  signUp: User;
+  /** Approves a sign-up: the account becomes an active uploader */
+  approveUser: User;
+  /** Rejects a sign-up: the account is removed and its name free again */
+  rejectUser: Scalars['Boolean']['output'];
+  /** Deactivates a user (no sign-in, no token, no upload, at once) or activates them again */
+  userSetActive: User;
+  /** Gives a user another role; the last active administrator keeps theirs */
+  userSetRole: User;
   /** Ends this session (or revokes the token used for the request) */
   signOut: Scalars['Boolean']['output'];
   userAdd: User;
@@ -888,11 +957,49 @@ export type Mutation = {
   setWebhookActive: Webhook;
   /** POSTs a signed PING to a webhook now and says how it went */
   testWebhook: WebhookTestResult;
+  /** Adds an armored OpenPGP public key to your profile, prepared and checked; usable once staff activate it. Refused: KEY_INVALID, KEY_EXPIRED, KEY_REVOKED, KEY_WEAK (RSA below 2048 bits, DSA …), ALREADY_EXISTS */
+  addKey: Uploader;
+  /** Removes a key from your profile (staff: anybody’s); its uploads stop at once */
+  removeKey: Scalars['Boolean']['output'];
+  /** Grants a key these repositories and activates it; its user must be active (else USER_STATE) */
+  activateKey: Uploader;
+  /** Deactivates a key: uploads signed by it are refused from now on */
+  deactivateKey: Uploader;
 };
 
 
 export type MutationSignInArgs = {
   password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+
+export type MutationSignUpArgs = {
+  email: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+
+export type MutationApproveUserArgs = {
+  username: Scalars['String']['input'];
+};
+
+
+export type MutationRejectUserArgs = {
+  reason: InputMaybe<Scalars['String']['input']>;
+  username: Scalars['String']['input'];
+};
+
+
+export type MutationUserSetActiveArgs = {
+  active: Scalars['Boolean']['input'];
+  username: Scalars['String']['input'];
+};
+
+
+export type MutationUserSetRoleArgs = {
+  role: Role;
   username: Scalars['String']['input'];
 };
 
@@ -1081,6 +1188,27 @@ export type MutationSetWebhookActiveArgs = {
 
 export type MutationTestWebhookArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationAddKeyArgs = {
+  armored: Scalars['String']['input'];
+};
+
+
+export type MutationRemoveKeyArgs = {
+  fingerprint: Scalars['String']['input'];
+};
+
+
+export type MutationActivateKeyArgs = {
+  repositories: Array<Scalars['String']['input']>;
+  fingerprint: Scalars['String']['input'];
+};
+
+
+export type MutationDeactivateKeyArgs = {
+  fingerprint: Scalars['String']['input'];
 };
 
 /** A new API token and its secret, which is shown only this once */

@@ -91,6 +91,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Setup', nav: 'Setup', role: 'ADMIN' },
   },
   {
+    path: '/admin',
+    name: 'admin',
+    component: () => import('../pages/AdminPage.vue'),
+    meta: { title: 'Administration', nav: 'Administration', role: 'STAFF' },
+  },
+  {
     path: '/explorer',
     name: 'explorer',
     component: () => import('../pages/ExplorerPage.vue'),
@@ -103,6 +109,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Profile', requiresAuth: true },
   },
   { path: '/sign-in', name: 'sign-in', component: SignInPage, meta: { title: 'Sign in' } },
+  {
+    path: '/sign-up',
+    name: 'sign-up',
+    component: () => import('../pages/SignUpPage.vue'),
+    meta: { title: 'Sign up' },
+  },
   {
     path: '/forbidden',
     name: 'forbidden',

@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Reso
 import { type Context, currentUser } from '../graphql/context.js';
 import { DomainError } from '../graphql/errors.js';
 import { ApiToken } from './api-token.entity.js';
+import { SignUpPolicy } from '../instance/daemon-config.entity.js';
 import { Role } from './role.js';
 import { User } from './user.entity.js';
 
@@ -31,6 +32,67 @@ export class AuthResolver {
     const { user, secret, expiresAt } = await ctx.services.auth.signIn(ctx.em, username, password);
     ctx.cookie.set(secret, expiresAt);
     return user;
+  }
+
+  @Query(() => SignUpPolicy, { description: 'Whether people may sign up here (anonymous)' })
+  signUpPolicy(@Ctx() ctx: Context): Promise<SignUpPolicy> {
+    return ctx.services.auth.signUpPolicy(ctx.em);
+  }
+
+  // Anonymous on purpose, like signIn: it is how somebody without an account gets one.
+  @Mutation(() => User, {
+    description:
+      'Creates your own uploader account: ACTIVE when sign-up is OPEN, PENDING (staff approve it) under APPROVAL. ' +
+      'Refused: SIGN_UP_CLOSED, ALREADY_EXISTS (the name is taken), BAD_USER_INPUT (extensions.field: username, password, email)',
+  })
+  signUp(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('password') password: string,
+    @Arg('email', () => String, { nullable: true }) email?: string | null,
+  ): Promise<User> {
+    return ctx.services.auth.signUp(ctx.em, { username, password, email });
+  }
+
+  @Authorized(Role.STAFF)
+  @Query(() => [User], { description: 'Sign-ups that wait for approval, oldest first' })
+  signUpRequests(@Ctx() ctx: Context): Promise<User[]> {
+    return ctx.services.auth.listPending(ctx.em);
+  }
+
+  @Authorized(Role.STAFF)
+  @Mutation(() => User, { description: 'Approves a sign-up: the account becomes an active uploader' })
+  approveUser(@Ctx() ctx: Context, @Arg('username') username: string): Promise<User> {
+    return ctx.services.auth.approve(ctx.em, currentUser(ctx), username);
+  }
+
+  @Authorized(Role.STAFF)
+  @Mutation(() => Boolean, { description: 'Rejects a sign-up: the account is removed and its name free again' })
+  async rejectUser(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+  ): Promise<boolean> {
+    await ctx.services.auth.reject(ctx.em, currentUser(ctx), username, reason ?? null);
+    return true;
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User, {
+    description: 'Deactivates a user (no sign-in, no token, no upload, at once) or activates them again',
+  })
+  userSetActive(@Ctx() ctx: Context, @Arg('username') username: string, @Arg('active') active: boolean): Promise<User> {
+    return ctx.services.auth.setActive(ctx.em, currentUser(ctx), username, active);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User, { description: 'Gives a user another role; the last active administrator keeps theirs' })
+  userSetRole(
+    @Ctx() ctx: Context,
+    @Arg('username') username: string,
+    @Arg('role', () => Role) role: Role,
+  ): Promise<User> {
+    return ctx.services.auth.setRole(ctx.em, currentUser(ctx), username, role);
   }
 
   @Authorized()

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import argon2 from 'argon2';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { DomainError } from '../graphql/errors.js';
 import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
@@ -10,11 +10,13 @@ import type { Logger } from '../log.js';
 import { ApiToken, TokenKind } from './api-token.entity.js';
 import { ADMIN_TOKEN_FILE, LOCAL_ADMIN, SESSION_TTL_MS } from './constants.js';
 import { Role, roleIncludes } from './role.js';
-import { User } from './user.entity.js';
+import { User, UserState } from './user.entity.js';
+import { DaemonConfig, DEFAULT_SIGN_UP_POLICY, SignUpPolicy } from '../instance/daemon-config.entity.js';
 
 const TOKEN_PREFIX = 'dy_';
 const USERNAME = /^[a-z][a-z0-9._-]{0,31}$/;
 const MIN_PASSWORD_LENGTH = 10;
+const EMAIL = /^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/;
 
 /** Who is asking: a user and the token that proved it, or nobody. */
 export interface Principal {
@@ -48,6 +50,9 @@ export class AuthService {
         'INVALID_TOKEN',
         'the API token or session is invalid, expired or revoked: sign in again or create a new token with `debyard token create`',
       );
+    const inactive = token.user.inactiveReason;
+    if (inactive)
+      throw new DomainError('INVALID_TOKEN', `${inactive}: its tokens and sessions do not work until it is active`);
     if (token.used()) await em.flush();
     return { user: token.user, token };
   }
@@ -61,7 +66,7 @@ export class AuthService {
     if (!token) return `user ${principal.user.username} was removed`;
     if (token.revokedAt) return `the ${token.kind === TokenKind.SESSION ? 'session' : 'token'} was revoked`;
     if (!token.isUsable()) return `the ${token.kind === TokenKind.SESSION ? 'session' : 'token'} expired`;
-    return null;
+    return token.user.inactiveReason;
   }
 
   async signIn(
@@ -75,6 +80,11 @@ export class AuthService {
       ? await argon2.verify(user.passwordHash, password)
       : (await argon2.verify(await dummyHash, password), false);
     if (!user || !ok) throw new DomainError('INVALID_CREDENTIALS', 'wrong user name or password');
+    // Only after the password: the state of an account is nobody else's business.
+    if (user.state === UserState.PENDING)
+      throw new DomainError('ACCOUNT_INACTIVE', 'your account waits for approval by the staff: try again later');
+    if (user.state === UserState.DEACTIVATED)
+      throw new DomainError('ACCOUNT_INACTIVE', 'your account is deactivated: ask an administrator');
     user.signedIn();
     const secret = newSecret();
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
@@ -103,15 +113,11 @@ export class AuthService {
     actor: User | null,
     input: { username: string; role: Role; password?: string | null },
   ): Promise<User> {
-    if (!USERNAME.test(input.username))
-      throw new DomainError(
-        'BAD_USER_INPUT',
-        `"${input.username}" is not a valid user name: lower-case letters, digits and ._- (up to 32), starting with a letter`,
-      );
+    checkUsername(input.username);
     const passwordHash = input.password != null ? await hashPassword(input.password) : null;
     return em.transactional(async (tx) => {
       if (await tx.count(User, { username: input.username }))
-        throw new DomainError('ALREADY_EXISTS', `user "${input.username}" already exists`);
+        throw new DomainError('ALREADY_EXISTS', `user "${input.username}" already exists`, { field: 'username' });
       const user = tx.create(User, { username: input.username, role: input.role, passwordHash });
       await tx.flush();
       await this.events.record(tx, EventType.USER_CREATED, `user ${user.username} created as ${user.role}`, {
@@ -123,13 +129,146 @@ export class AuthService {
     });
   }
 
+  /** The daemon's sign-up policy (APPROVAL until the daemon is configured). */
+  async signUpPolicy(em: EntityManager): Promise<SignUpPolicy> {
+    return (await em.findOne(DaemonConfig, 1))?.signUp ?? DEFAULT_SIGN_UP_POLICY;
+  }
+
+  /**
+   * Creates an uploader account for whoever asks: active at once when sign-up is OPEN, waiting for staff
+   * when it is APPROVAL, refused when CLOSED. Refuses taken names, bad names, short passwords.
+   */
+  async signUp(em: EntityManager, input: { username: string; password: string; email?: string | null }): Promise<User> {
+    const policy = await this.signUpPolicy(em);
+    if (policy === SignUpPolicy.CLOSED)
+      throw new DomainError('SIGN_UP_CLOSED', 'sign-up is switched off here: ask an administrator for an account');
+    checkUsername(input.username);
+    const email = checkEmail(input.email);
+    // Somebody new picks this one: a password made of the user name is the first one guessed.
+    if (input.password.toLowerCase().includes(input.username.toLowerCase()))
+      throw new DomainError('BAD_USER_INPUT', 'the password contains the user name: choose one that does not', {
+        field: 'password',
+      });
+    const passwordHash = await hashPassword(input.password);
+    const taken = () =>
+      new DomainError('ALREADY_EXISTS', `the user name "${input.username}" is taken: choose another one`, {
+        field: 'username',
+      });
+    try {
+      return await em.transactional(async (tx) => {
+        if (await tx.count(User, { username: input.username })) throw taken();
+        const state = policy === SignUpPolicy.OPEN ? UserState.ACTIVE : UserState.PENDING;
+        const user = tx.create(User, { username: input.username, role: Role.UPLOADER, passwordHash, email, state });
+        await tx.flush();
+        await this.events.record(
+          tx,
+          EventType.USER_SIGNED_UP,
+          state === UserState.PENDING
+            ? `${user.username} signed up and waits for approval`
+            : `${user.username} signed up`,
+          { username: user.username, state, email },
+        );
+        return user;
+      });
+    } catch (err) {
+      // Two people signing up with one name at the same moment: the unique index decides.
+      if (err instanceof UniqueConstraintViolationException) throw taken();
+      throw err;
+    }
+  }
+
+  /** Accounts that wait for approval, oldest first. */
+  async listPending(em: EntityManager): Promise<User[]> {
+    return em.find(User, { state: UserState.PENDING }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  }
+
+  /** Staff approve a sign-up: the account becomes an active uploader. */
+  async approve(em: EntityManager, actor: User, username: string): Promise<User> {
+    return em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      user.approve();
+      await tx.flush();
+      await this.events.record(tx, EventType.USER_APPROVED, `sign-up of ${username} approved by ${actor.username}`, {
+        username,
+        by: actor.username,
+      });
+      return user;
+    });
+  }
+
+  /** Staff reject a sign-up: the account is removed, its name free again. */
+  async reject(em: EntityManager, actor: User, username: string, reason: string | null): Promise<void> {
+    await em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      if (user.state !== UserState.PENDING)
+        throw new DomainError(
+          'USER_STATE',
+          `user ${username} is ${user.state}, not waiting for approval: deactivate or remove the account instead`,
+        );
+      tx.remove(user);
+      await tx.flush();
+      const why = reason?.trim() || null;
+      await this.events.record(
+        tx,
+        EventType.USER_REJECTED,
+        `sign-up of ${username} rejected by ${actor.username}${why ? `: ${why}` : ''}`,
+        { username, reason: why, by: actor.username },
+      );
+    });
+  }
+
+  /** Switches a user off (no sign-in, tokens or uploads) or on again; the last active admin stays. */
+  async setActive(em: EntityManager, actor: User, username: string, active: boolean): Promise<User> {
+    return em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      if (!active) {
+        await this.keepAnAdmin(tx, user, 'deactivate');
+        user.deactivate();
+      } else user.reactivate();
+      await tx.flush();
+      await this.events.record(
+        tx,
+        EventType.USER_CHANGED,
+        `${username} ${active ? 'activated' : 'deactivated'} by ${actor.username}`,
+        { username, change: active ? 'activated' : 'deactivated', state: user.state, by: actor.username },
+      );
+      return user;
+    });
+  }
+
+  async setRole(em: EntityManager, actor: User, username: string, role: Role): Promise<User> {
+    return em.transactional(async (tx) => {
+      const user = await this.requireUser(tx, username);
+      if (user.role === role) return user;
+      if (role !== Role.ADMIN) await this.keepAnAdmin(tx, user, 'demote');
+      const from = user.role;
+      user.role = role;
+      await tx.flush();
+      await this.events.record(tx, EventType.USER_CHANGED, `${username} is ${role} now (was ${from})`, {
+        username,
+        change: 'role',
+        from,
+        role,
+        by: actor.username,
+      });
+      return user;
+    });
+  }
+
+  private async keepAnAdmin(em: EntityManager, user: User, what: string): Promise<void> {
+    if (user.role !== Role.ADMIN || !user.isActive) return;
+    if ((await em.count(User, { role: Role.ADMIN, state: UserState.ACTIVE })) === 1)
+      throw new DomainError(
+        'LAST_ADMIN',
+        `"${user.username}" is the last active administrator: make someone else admin before you ${what} them`,
+      );
+  }
+
   /** Sets where a user's notifications go (null: none): one's own, or anybody's as an administrator. */
   async setEmail(em: EntityManager, actor: User, username: string, email: string | null): Promise<User> {
     if (actor.username !== username && !roleIncludes(actor.role, Role.ADMIN))
       forbidden('only an administrator can set another user’s e-mail address');
-    const address = email?.trim() || null;
-    if (address && !/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(address))
-      throw new DomainError('BAD_USER_INPUT', `email: "${address}" is not an e-mail address`, { field: 'email' });
+    const address = checkEmail(email);
     return em.transactional(async (tx) => {
       const user = await this.requireUser(tx, username);
       user.email = address;
@@ -272,8 +411,26 @@ async function hashPassword(password: string): Promise<string> {
     throw new DomainError(
       'BAD_USER_INPUT',
       `the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`,
+      { field: 'password' },
     );
   return argon2.hash(password, { type: argon2.argon2id });
+}
+
+function checkUsername(username: string): void {
+  if (!USERNAME.test(username))
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `"${username}" is not a valid user name: lower-case letters, digits and ._- (up to 32), starting with a letter`,
+      { field: 'username' },
+    );
+}
+
+/** A trimmed e-mail address, or null for none. */
+function checkEmail(email: string | null | undefined): string | null {
+  const address = email?.trim() || null;
+  if (address && !EMAIL.test(address))
+    throw new DomainError('BAD_USER_INPUT', `email: "${address}" is not an e-mail address`, { field: 'email' });
+  return address;
 }
 
 /** Acting on another user's things: only administrators may (see docs/permissions.md). */

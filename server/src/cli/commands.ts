@@ -12,7 +12,7 @@ interface GlobalOptions {
 
 const STATUS_FIELDS = 'version identity httpUrl ftpUrl engineRunning load uptimeSeconds startedAt';
 const EVENT_FIELDS = 'id type createdAt summary payload';
-const USER_FIELDS = 'id username role email createdAt lastSignInAt hasPassword';
+const USER_FIELDS = 'id username role state email createdAt lastSignInAt hasPassword';
 const TOKEN_FIELDS = 'id name username createdAt expiresAt lastUsedAt revokedAt';
 
 /** Adds the client commands (everything but `serve`) to the program. */
@@ -114,7 +114,7 @@ export function addClientCommands(program: Command): void {
       },
     );
 
-  const user = program.command('user').description('manage users (admin)');
+  const user = program.command('user').description('manage users: admin; sign-ups: staff');
   user
     .command('list')
     .description('list users')
@@ -123,8 +123,8 @@ export function addClientCommands(program: Command): void {
       const { users } = await api.request<{ users: Record<string, unknown>[] }>(`{ users { ${USER_FIELDS} } }`);
       print(json, users, () =>
         table(
-          ['USER', 'ROLE', 'PASSWORD', 'LAST SIGN-IN'],
-          users.map((u) => [u.username, u.role, u.hasPassword ? 'set' : '-', u.lastSignInAt ?? '-']),
+          ['USER', 'ROLE', 'STATE', 'PASSWORD', 'LAST SIGN-IN'],
+          users.map((u) => [u.username, u.role, u.state, u.hasPassword ? 'set' : '-', u.lastSignInAt ?? '-']),
         ),
       );
     });
@@ -146,7 +146,7 @@ export function addClientCommands(program: Command): void {
     });
   user
     .command('passwd <name>')
-    .description('set a password (read from standard input or prompted)')
+    .description('set a password: your own, or reset anybody’s as an admin (read from standard input or prompted)')
     .action(async (name: string, _opts, cmd: Command) => {
       const { api, json } = client(cmd);
       const password = await readSecret(`New password for ${name}: `);

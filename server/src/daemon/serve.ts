@@ -7,6 +7,7 @@ import { BuildService } from '../build/build.service.js';
 import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
 import { Notifier } from '../notify/notifier.js';
+import { UploaderKeyService } from '../uploader/uploader-key.service.js';
 import { SubscriptionService } from '../notify/subscription.service.js';
 import { EventHooks } from '../hooks/event-hooks.js';
 import { WebhookDelivery } from '../hooks/webhook-delivery.js';
@@ -262,6 +263,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       ports,
       subscriptions: new SubscriptionService(events),
       webhooks: new WebhookService(events),
+      uploaderKeys: new UploaderKeyService(orm, configService, events),
       staging,
       mirror: new MirrorService({
         keys,

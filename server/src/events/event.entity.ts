@@ -18,6 +18,12 @@ export enum EventType {
   USER_CREATED = 'USER_CREATED',
   USER_CHANGED = 'USER_CHANGED',
   USER_REMOVED = 'USER_REMOVED',
+  /** Somebody created their own account (active at once, or waiting for approval). */
+  USER_SIGNED_UP = 'USER_SIGNED_UP',
+  /** Staff approved a sign-up: the account is active. */
+  USER_APPROVED = 'USER_APPROVED',
+  /** Staff rejected a sign-up: the account is gone and its name free again. */
+  USER_REJECTED = 'USER_REJECTED',
   TOKEN_CREATED = 'TOKEN_CREATED',
   TOKEN_REVOKED = 'TOKEN_REVOKED',
   CONFIG_CREATED = 'CONFIG_CREATED',

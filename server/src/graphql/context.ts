@@ -7,6 +7,7 @@ import type { UploadPipeline } from '../upload/pipeline.js';
 import type { PortService } from '../port/port.js';
 import type { SubscriptionService } from '../notify/subscription.service.js';
 import type { WebhookService } from '../hooks/webhook.service.js';
+import type { UploaderKeyService } from '../uploader/uploader-key.service.js';
 import type { StagingService } from '../staging/staging.js';
 import type { MirrorService } from '../repository/mirror.js';
 import type { KeyringService } from '../keyring/keyring.service.js';
@@ -34,6 +35,7 @@ export interface Services {
   ports: PortService;
   subscriptions: SubscriptionService;
   webhooks: WebhookService;
+  uploaderKeys: UploaderKeyService;
   staging: StagingService;
   mirror: MirrorService;
   keyring: KeyringService;

@@ -11,6 +11,19 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'LAST_ADMIN'
+  /** Sign-up is switched off (the daemon's signUp is CLOSED). */
+  | 'SIGN_UP_CLOSED'
+  /** Sign-in of a user who waits for approval or is deactivated. */
+  | 'ACCOUNT_INACTIVE'
+  /** An action that does not fit the user's state (approve an active user, deactivate a pending one). */
+  | 'USER_STATE'
+  // An uploader key that cannot be used (bad inputs C.1).
+  /** Not an OpenPGP public key (armor, packets), or more than one. */
+  | 'KEY_INVALID'
+  | 'KEY_EXPIRED'
+  | 'KEY_REVOKED'
+  /** An algorithm or size apt does not accept: RSA below 2048 bits, DSA, ElGamal … */
+  | 'KEY_WEAK'
   | 'LIFECYCLE'
   | 'PREPARE_FAILED'
   | 'CHECK_FAILED'

@@ -17,6 +17,7 @@ import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { SubscriptionResolver } from '../notify/subscription.resolver.js';
 import { WebhookResolver } from '../hooks/webhook.resolver.js';
+import { UploaderResolver } from '../uploader/uploader.resolver.js';
 import { authChecker } from './context.js';
 
 export function buildDebyardSchema(): Promise<GraphQLSchema> {
@@ -35,6 +36,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       PortResolver,
       SubscriptionResolver,
       WebhookResolver,
+      UploaderResolver,
       StagingResolver,
       MirrorResolver,
       KeyringResolver,

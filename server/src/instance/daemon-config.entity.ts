@@ -9,6 +9,22 @@ export enum KeyAlgorithm {
 }
 registerEnumType(KeyAlgorithm, { name: 'KeyAlgorithm' });
 
+/** Whether people may create their own accounts (mini-buildd: register, then staff activate them). */
+export enum SignUpPolicy {
+  CLOSED = 'CLOSED',
+  /** Accounts wait for staff to approve them. */
+  APPROVAL = 'APPROVAL',
+  /** Accounts are uploaders at once; their keys still need staff to activate them. */
+  OPEN = 'OPEN',
+}
+registerEnumType(SignUpPolicy, {
+  name: 'SignUpPolicy',
+  description: 'CLOSED, APPROVAL (staff approve new accounts) or OPEN',
+});
+
+/** Before the daemon is configured, and when not set: sign-ups wait for approval. */
+export const DEFAULT_SIGN_UP_POLICY = SignUpPolicy.APPROVAL;
+
 /**
  * The instance itself (mini-buildd's Daemon model, a singleton): identity, archive origin, build slots
  * and the OpenPGP key that signs the repositories. The key is made on prepare and kept until remove.
@@ -32,7 +48,8 @@ export class DaemonConfig extends Configurable {
     | 'smtpUrlShown'
     | 'sender'
     | 'hooksDir'
-    | 'hookTimeout';
+    | 'hookTimeout'
+    | 'signUp';
 
   /** Always 1: there is one instance configuration. */
   @PrimaryKey({ type: 'integer', autoincrement: false })
@@ -89,6 +106,9 @@ export class DaemonConfig extends Configurable {
   @Field(() => Int, { description: 'Seconds an event hook may run before it is killed with its process group' })
   @Property({ type: 'integer', default: 60 })
   hookTimeout: number = 60;
+  @Field(() => SignUpPolicy, { description: 'Whether people may create their own accounts' })
+  @Enum({ items: () => SignUpPolicy, type: 'text', default: DEFAULT_SIGN_UP_POLICY })
+  signUp: SignUpPolicy = DEFAULT_SIGN_UP_POLICY;
 
   get sender(): string {
     return this.mailFrom || this.emailAddress;

@@ -13,11 +13,12 @@ import {
 import { Repository } from '../repository/repository.entity.js';
 import { checkHooksDir } from '../hooks/hook-runner.js';
 import { mergeSmtpUrl, parseSmtpUrl, redactSmtpUrl } from '../notify/smtp-url.js';
-import { DaemonConfig, KeyAlgorithm } from './daemon-config.entity.js';
+import { DaemonConfig, KeyAlgorithm, SignUpPolicy } from './daemon-config.entity.js';
 
 export const DAEMON_KEY = 'daemon';
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const KEY_ALGORITHMS = Object.values(KeyAlgorithm);
+const SIGN_UP_POLICIES = Object.values(SignUpPolicy);
 const field = propertyFields<DaemonConfig>();
 
 /** The Daemon singleton: its key is made on prepare and kept until remove. */
@@ -99,6 +100,16 @@ export const daemonConfigKind: KindHandler<DaemonConfig> = {
     {
       ...field('hookTimeout', FieldType.INT, 'Seconds an event hook may run before it is killed', (f, v) =>
         parseInt(f, v, 1, 3600),
+      ),
+      live: true,
+    },
+    {
+      ...field(
+        'signUp',
+        FieldType.ENUM,
+        'Sign-up: CLOSED, APPROVAL (staff approve new accounts) or OPEN (new accounts are uploaders at once; their keys still need staff)',
+        enumParser(SIGN_UP_POLICIES),
+        { options: SIGN_UP_POLICIES },
       ),
       live: true,
     },

@@ -1034,7 +1034,10 @@ export async function loadEnvironment(em: EntityManager, ctx: CheckContext): Pro
         owner: u.user?.username ?? u.userIds[0] ?? u.fingerprint,
         key,
         repositories: u.repositories.getItems().map((r) => r.identity),
-        inactive: u.status === ConfigStatus.ACTIVE ? null : `the uploader key ${notActive('it', u.status)}`,
+        // A deactivated user's keys stop at once, whatever state the keys are in.
+        inactive:
+          u.user?.inactiveReason ??
+          (u.status === ConfigStatus.ACTIVE ? null : `the uploader key ${notActive('it', u.status)}`),
       });
   }
 

@@ -11,14 +11,25 @@ import {
 } from '@mikro-orm/postgresql';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { User } from '../auth/user.entity.js';
-import { Configurable } from '../lifecycle/lifecycle.js';
+import { ConfigStatus, Configurable } from '../lifecycle/lifecycle.js';
 import { Repository } from '../repository/repository.entity.js';
 
 /** An OpenPGP key whose signed uploads a repository accepts, tied to the user it belongs to. */
 @ObjectType({ implements: Configurable, description: 'A user’s upload key and the repositories it may upload to' })
 @Entity({ tableName: 'uploader' })
 export class Uploader extends Configurable {
-  [OptionalProps]?: 'status' | 'checkState' | 'checkedAt' | 'problem' | 'userIds' | 'expiresAt' | 'algorithm' | 'user';
+  [OptionalProps]?:
+    | 'status'
+    | 'checkState'
+    | 'checkedAt'
+    | 'problem'
+    | 'userIds'
+    | 'expiresAt'
+    | 'algorithm'
+    | 'user'
+    | 'username'
+    | 'repositoryIdentities'
+    | 'usable';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -51,4 +62,26 @@ export class Uploader extends Configurable {
   @Field(() => Date, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   expiresAt: Date | null = null;
+
+  @Field(() => String, { nullable: true, description: 'The user the key belongs to' })
+  get username(): string | null {
+    return this.user?.username ?? null;
+  }
+
+  @Field(() => [String], { name: 'repositories', description: 'The repositories it may upload to (staff grant them)' })
+  get repositoryIdentities(): string[] {
+    return this.repositories.isInitialized()
+      ? this.repositories
+          .getItems()
+          .map((r) => r.identity)
+          .sort()
+      : [];
+  }
+
+  @Field({
+    description: 'Whether uploads signed by it are accepted now: active, its user active, repositories granted',
+  })
+  get usable(): boolean {
+    return this.status === ConfigStatus.ACTIVE && Boolean(this.user?.isActive) && this.repositoryIdentities.length > 0;
+  }
 }

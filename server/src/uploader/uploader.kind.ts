@@ -10,7 +10,9 @@ import {
   requireAll,
   type KindHandler,
 } from '../lifecycle/config-kind.js';
-import { describeKey } from '../pgp/instance-key.js';
+import * as openpgp from 'openpgp';
+import { DomainError } from '../graphql/errors.js';
+import { describeKey, type PublicKeyInfo } from '../pgp/instance-key.js';
 import { Repository } from '../repository/repository.entity.js';
 import { Uploader } from './uploader.entity.js';
 
@@ -18,16 +20,58 @@ import { Uploader } from './uploader.entity.js';
 export function checkKeyStrength(algorithm: string): void {
   const rsa = /^rsa(\d+)$/.exec(algorithm);
   if (rsa ? Number(rsa[1]) >= 2048 : algorithm === 'ed25519' || algorithm === 'ed448') return;
-  throw new Error(`the key is ${algorithm || 'of an unknown algorithm'}: use RSA of at least 2048 bits or Ed25519`);
+  throw new DomainError(
+    'KEY_WEAK',
+    `the key is ${algorithm || 'of an unknown algorithm'}: use RSA of at least 2048 bits or Ed25519, as apt requires; make one with gpg --quick-gen-key "Name <address>" ed25519 sign`,
+  );
+}
+
+/**
+ * Reads an armored public key that is to sign uploads and says precisely why it cannot: KEY_INVALID
+ * (not one public key), KEY_REVOKED, KEY_EXPIRED, KEY_WEAK. Used when a user adds a key and by every
+ * prepare and check, so a key that expires later fails its check with the same code.
+ */
+export async function inspectUploaderKey(armored: string): Promise<{ key: openpgp.PublicKey; info: PublicKeyInfo }> {
+  // openpgp.js reads the first armored block and ignores the rest: the one kept might not be the one meant.
+  const blocks = armored.match(/^-----BEGIN PGP [A-Z ]+-----$/gm)?.length ?? 0;
+  if (blocks > 1)
+    throw new DomainError(
+      'KEY_INVALID',
+      `expected one public key, found ${blocks} armored blocks: add one key at a time`,
+    );
+  let keys: openpgp.PublicKey[];
+  try {
+    keys = await openpgp.readKeys({ armoredKeys: armored });
+  } catch (err) {
+    throw new DomainError(
+      'KEY_INVALID',
+      `not an armored OpenPGP public key (${(err as Error).message}): export it with "gpg --armor --export <fingerprint>"`,
+    );
+  }
+  if (keys.length !== 1)
+    throw new DomainError('KEY_INVALID', `expected one public key, found ${keys.length}: add one key at a time`);
+  const key = keys[0]!;
+  if (key.isPrivate())
+    throw new DomainError(
+      'KEY_INVALID',
+      'that is a private key: give the public key (gpg --armor --export), never the secret one',
+    );
+  const info = describeKey(key);
+  if (await key.isRevoked())
+    throw new DomainError('KEY_REVOKED', `key ${info.fingerprint} is revoked: add a key that is not`);
+  if (info.expiresAt && info.expiresAt < new Date())
+    throw new DomainError(
+      'KEY_EXPIRED',
+      `key ${info.fingerprint} expired on ${info.expiresAt.toISOString()}: extend it (gpg --quick-set-expire) and add it again`,
+    );
+  checkKeyStrength(info.algorithm);
+  return { key, info };
 }
 
 async function verifyUsable(u: Uploader): Promise<void> {
-  const key = await readAptKey(u.armored);
-  if (await key.isRevoked()) throw new Error(`key ${u.fingerprint} is revoked`);
-  const info = describeKey(key);
-  if (info.expiresAt && info.expiresAt < new Date())
-    throw new Error(`key ${u.fingerprint} expired on ${info.expiresAt.toISOString()}`);
-  checkKeyStrength(info.algorithm);
+  const { info } = await inspectUploaderKey(u.armored);
+  if (info.fingerprint !== u.fingerprint)
+    throw new DomainError('KEY_INVALID', `the stored key is ${info.fingerprint}, not ${u.fingerprint}`);
 }
 
 /**
