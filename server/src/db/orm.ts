@@ -21,6 +21,7 @@ import { Upload } from '../upload/upload.entity.js';
 import { PackageSubscription } from '../notify/subscription.entity.js';
 import { KeyringPackageState } from '../keyring/keyring-state.entity.js';
 import { Snapshot } from '../snapshot/snapshot.entity.js';
+import { Remote } from '../remote/remote.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -42,6 +43,7 @@ export const ENTITIES = [
   Repository,
   Uploader,
   Chroot,
+  Remote,
   Build,
   Upload,
   PackageSubscription,

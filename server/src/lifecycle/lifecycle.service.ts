@@ -41,6 +41,7 @@ export class LifecycleService {
     private readonly keys: InstanceKeyStore,
     private readonly dataDir: string,
     private readonly logger: Logger,
+    private readonly instanceUrl: () => string = () => '',
   ) {
     for (const h of handlers) {
       this.byEntity.set(h.entity, h);
@@ -145,6 +146,35 @@ export class LifecycleService {
         }
       }
       return back;
+    });
+  }
+
+  /**
+   * Checks an active (or auto-reactivating) object again on a schedule, returning whether it passed. A
+   * pass that changes nothing records no event (a remote is checked every minute); a failure drops it to
+   * auto-reactivate with CONFIG_FAILED, a pass after that brings it back with CONFIG_ACTIVATED.
+   */
+  recheck(kind: ConfigKind, key: string): Promise<boolean> {
+    return this.serialise(async () => {
+      const em = this.orm.em.fork();
+      const o = await this.require(em, kind, key);
+      const h = this.handlerOf(o);
+      if (!(o instanceof Configurable) || !h.lifecycle || !o.isActiveOrReactivating()) return false;
+      try {
+        if (o.status === ConfigStatus.ACTIVE && o.checkState === CheckState.CHECKED) {
+          try {
+            await h.check?.(o, this.context(em));
+          } catch (err) {
+            await this.fail(em, o, h, 'scheduler', 'check', err, () => o.markCheckFailed(message(err)));
+          }
+          o.markCheckPassed();
+          await em.flush();
+        } else await this.check(em, o, h, 'scheduler');
+        return true;
+      } catch (err) {
+        if (err instanceof DomainError) return false;
+        throw err;
+      }
     });
   }
 
@@ -326,7 +356,7 @@ export class LifecycleService {
   }
 
   private context(em: EntityManager): KindContext {
-    return { em, keys: this.keys, dataDir: this.dataDir, logger: this.logger };
+    return { em, keys: this.keys, dataDir: this.dataDir, logger: this.logger, instanceUrl: this.instanceUrl };
   }
 }
 
