@@ -11,6 +11,7 @@ import { addStagingCommands } from './cli/staging-commands.js';
 import { addMirrorCommands } from './cli/mirror-commands.js';
 import { addKeyringCommands } from './cli/keyring-commands.js';
 import { addSnapshotCommands } from './cli/snapshot-commands.js';
+import { addRemoteCommands } from './cli/remote-commands.js';
 import { CliError, EXIT } from './cli/api-client.js';
 import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
@@ -66,6 +67,7 @@ addStagingCommands(program, client);
 addMirrorCommands(program, client);
 addKeyringCommands(program, client);
 addSnapshotCommands(program, client);
+addRemoteCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -86,6 +86,7 @@ export const CONFIG_KINDS = [
   'LAYOUT',
   'REPOSITORY',
   'CHROOT',
+  'REMOTE',
 ] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
@@ -245,6 +246,22 @@ export interface Builders {
   queued: number;
   running: Build[];
   history: BuilderSample[];
+}
+
+/** Another instance this one builds with, and what it last said (mini-buildd's Remote). */
+export interface Remote {
+  url: string;
+  status: ConfigStatus;
+  checkState: CheckState;
+  checkedAt: DateTimeISO | null;
+  problem: string | null;
+  identity: string;
+  version: string;
+  load: number | null;
+  chroots: string[];
+  builds: number | null;
+  packages: number | null;
+  seenAt: DateTimeISO | null;
 }
 
 /** A piece of a log: `text` starts at byte `offset`; the last one has `done`. */
