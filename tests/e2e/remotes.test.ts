@@ -280,6 +280,13 @@ describe('remotes: two instances build with each other', { timeout: 240_000 }, (
       // Those that failed show why.
       const failed = page.locator(`${tid('remote-row')}[data-check="FAILED"]`).first();
       assert.match((await failed.locator(tid('remote-problem')).textContent()) ?? '', /ECONNREFUSED|not a debyard/);
+      // Each links to its configuration page (its URL as the key), where the wake command is edited.
+      await row.locator(tid('remote-link')).click();
+      await page
+        .locator(`${tid('config-object-key')}`)
+        .filter({ hasText: grover.httpUrl })
+        .waitFor();
+      await page.locator(`${tid('config-field')}[data-field="wakeCommand"]`).waitFor();
     });
   });
 });
