@@ -289,4 +289,20 @@ describe('remotes: two instances build with each other', { timeout: 240_000 }, (
       await page.locator(`${tid('config-field')}[data-field="wakeCommand"]`).waitFor();
     });
   });
+
+  // Last: it leaves grover's remote on ernie failing.
+  it('calls a remote with another key than the one it holds a key mismatch', async () => {
+    const held = (await remoteOn(ernie, grover.httpUrl)).fingerprint;
+    ok(await grover.cli(['config', 'daemon', 'remove', 'daemon']), 'daemon remove'); // drops the key
+    ok(await grover.cli(['config', 'daemon', 'pca', 'daemon']), 'daemon pca'); // makes a new one
+    const check = await ernie.cli(['remote', 'check', grover.httpUrl]);
+    assert.equal(check.exitCode, 1);
+    assert.match(
+      check.stderr,
+      new RegExp(
+        `${grover.httpUrl} has the key [0-9A-F]{40} now, we hold ${held}: if it was given a new key, remove the remote and add it again`,
+      ),
+    );
+    assert.equal((await remoteOn(ernie, grover.httpUrl)).checkState, 'AUTO_REACTIVATE');
+  });
 });
