@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { addClientCommands, client } from './cli/commands.js';
 import { addConfigCommands } from './cli/config-commands.js';
 import { addBuildCommands } from './cli/build-commands.js';
@@ -12,8 +12,10 @@ import { addMirrorCommands } from './cli/mirror-commands.js';
 import { addKeyringCommands } from './cli/keyring-commands.js';
 import { addSnapshotCommands } from './cli/snapshot-commands.js';
 import { addRemoteCommands } from './cli/remote-commands.js';
-import { CliError, EXIT } from './cli/api-client.js';
-import { ConfigError, describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
+import { addWebhookCommands } from './cli/webhook-commands.js';
+import { EXIT } from './cli/api-client.js';
+import { describeFailure, formatFailure } from './cli/output.js';
+import { describeSettings, resolveServeConfig, type ServeFlags } from './config/config.js';
 import { VERSION } from './version.js';
 
 // The long --version is only the whole command line (`debyard --version`): commander reads a program
@@ -27,7 +29,8 @@ const program = new Command('debyard')
   .description('a build daemon for Debian-based distributions')
   .version(VERSION, '-V', 'output the version number (also --version, alone)')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(`debyard: ${text.replace(/^error: /, '')}`) });
+  // A parse error is thrown as a CommanderError and printed below, like every other failure.
+  .configureOutput({ outputError: () => {} });
 
 const serve = program
   .command('serve')
@@ -68,32 +71,12 @@ addMirrorCommands(program, client);
 addKeyringCommands(program, client);
 addSnapshotCommands(program, client);
 addRemoteCommands(program, client);
+addWebhookCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = exitCodeFor(err);
-}
-
-function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
-      return EXIT.OK;
-    return EXIT.USAGE;
-  }
-  if (err instanceof CliError) {
-    console.error(`debyard: ${err.message}`);
-    return err.exitCode;
-  }
-  if (err instanceof ConfigError) {
-    console.error(`debyard: invalid configuration: ${err.message}`);
-    return EXIT.USAGE;
-  }
-  const code = (err as { code?: unknown }).code;
-  if (err instanceof Error && typeof code === 'string' && /^[A-Z_]+$/.test(code)) {
-    console.error(`debyard: ${err.message}`);
-    return EXIT.FAILED;
-  }
-  console.error('debyard: unexpected failure:', err);
-  return EXIT.FAILED;
+  const failure = describeFailure(err);
+  if (failure) console.error(formatFailure(failure, program.opts<{ json?: boolean }>().json === true));
+  process.exitCode = failure?.exitCode ?? EXIT.OK;
 }

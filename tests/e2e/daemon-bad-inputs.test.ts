@@ -74,7 +74,11 @@ describe('bad input never breaks the daemon', () => {
         /--http \(--http \/ DEBYARD_HTTP\): "localhost" is not HOST:PORT, e\.g\. 0\.0\.0\.0:8066/,
       ],
       [['--data-dir', 'relative/dir'], {}, /--data-dir .*not an absolute path/],
-      [[], { DEBYARD_FTP: '0.0.0.0:99999' }, /^debyard: invalid configuration: DEBYARD_FTP .*out of range/m],
+      [
+        [],
+        { DEBYARD_FTP: '0.0.0.0:99999' },
+        /^debyard: error: invalid configuration: DEBYARD_FTP .*out of range.* \(INVALID_CONFIGURATION\)$/m,
+      ],
       [[], { DEBYARD_IDENTITY: 'Not Valid' }, /not a valid identity/],
       [[], { DATABASE_URL: 'mysql://u@h/db' }, /only PostgreSQL is supported/],
     ];
@@ -132,11 +136,40 @@ describe('bad input never breaks the daemon', () => {
   });
 
   it('gives CLI usage errors exit 2 and an unreachable daemon exit 3', async () => {
-    assert.equal((await daemon.cli(['status', '--no-such-flag'])).exitCode, 2);
+    const flag = await daemon.cli(['status', '--no-such-flag']);
+    assert.equal(flag.exitCode, 2);
+    assert.equal(flag.stderr, "debyard: error: unknown option '--no-such-flag' (USAGE)");
     assert.equal((await daemon.cli(['no-such-command'])).exitCode, 2);
     const r = await execa(process.execPath, [MAIN, '--url', 'http://127.0.0.1:1', 'status'], { reject: false });
     assert.equal(r.exitCode, 3);
-    assert.match(String(r.stderr), /cannot reach debyard at http:\/\/127\.0\.0\.1:1/);
+    assert.match(
+      String(r.stderr),
+      /^debyard: error: cannot reach debyard at http:\/\/127\.0\.0\.1:1 .*\(UNREACHABLE\)$/,
+    );
+  });
+
+  it('prints every refusal of the daemon as `debyard: error: <message> (<CODE>)`, or as JSON with --json', async () => {
+    const unknown = await daemon.cli(['snapshot', 'create', 'bookworm-nosuch-stable', 'x']);
+    assert.equal(unknown.exitCode, 1);
+    assert.equal(unknown.stdout, '');
+    assert.match(
+      unknown.stderr,
+      /^debyard: error: bookworm-nosuch-stable is not a published distribution.* \(DISTRIBUTION_UNKNOWN\)$/,
+    );
+    const json = await daemon.cli(['snapshot', 'create', 'bookworm-nosuch-stable', 'x', '--json']);
+    assert.equal(json.exitCode, 1);
+    assert.equal(json.stdout, '');
+    const { error } = JSON.parse(json.stderr) as { error: { message: string; code: string; exitCode: number } };
+    assert.equal(error.code, 'DISTRIBUTION_UNKNOWN');
+    assert.equal(error.exitCode, 1);
+    assert.match(error.message, /^bookworm-nosuch-stable is not a published distribution/);
+
+    const anonymous = await daemon.cli(['snapshot', 'create', 'bookworm-nosuch-stable', 'x'], { token: null });
+    assert.equal(anonymous.exitCode, 4);
+    assert.match(anonymous.stderr, /^debyard: error: .* \(UNAUTHENTICATED\)$/);
+    const badToken = await daemon.cli(['status'], { token: 'not-a-token' });
+    assert.equal(badToken.exitCode, 4);
+    assert.match(badToken.stderr, /^debyard: error: .*refused the token from DEBYARD_TOKEN: .* \(INVALID_TOKEN\)$/);
   });
 
   it('rejects bad API input with BAD_USER_INPUT and a reason', async () => {

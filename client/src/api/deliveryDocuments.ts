@@ -1,47 +1,15 @@
 import { gql } from '@urql/core';
+import type * as S from '../gql/schema';
 import type { DateTimeISO, Upload } from './types';
 
 // Documents (and their types) of the keyring package, snapshots and external ports, apart so that
 // they load with the repositories' and packages' chunks.
 
-export type SnapshotKind = 'MANUAL' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
-
-export interface Snapshot {
-  id: string;
-  repository: string;
-  distribution: string;
-  name: string;
-  kind: SnapshotKind;
-  components: string[];
-  createdAt: DateTimeISO;
-  expiresAt: DateTimeISO | null;
-  createdBy: string | null;
-  aptLine: string;
-}
-
-export interface KeyringPackage {
-  name: string;
-  distributions: string[];
-  versionStamp: string | null;
-  changedAt: DateTimeISO | null;
-}
-
-export type KeyringTargetState = 'UPLOADED' | 'UP_TO_DATE' | 'PENDING' | 'REFUSED';
-
-export interface KeyringTarget {
-  distribution: string;
-  version: string;
-  state: KeyringTargetState;
-  upload: Pick<Upload, 'id' | 'state'> | null;
-  reason: string | null;
-}
-
-export interface ExternalPortRequest {
-  dscUrl: string;
-  to: string[];
-  allowUnauthenticated: boolean;
-  options: string[] | null;
-}
+export type { SnapshotKind, KeyringTargetState } from '../gql/schema';
+export type Snapshot = S.Snapshot;
+export type KeyringPackage = S.KeyringPackage;
+export type KeyringTarget = Omit<S.KeyringTarget, 'upload'> & { upload: Pick<Upload, 'id' | 'state'> | null };
+export type ExternalPortRequest = Required<S.MutationPortExternalArgs>;
 
 const SNAPSHOT_FIELDS = gql`
   fragment SnapshotFields on Snapshot {

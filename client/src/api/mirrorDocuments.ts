@@ -1,25 +1,11 @@
 import { gql } from '@urql/core';
+import type * as S from '../gql/schema';
+import type { Given } from './types';
 
 /** What to copy and where (`mirrorRepository`'s arguments); empty lists mean all. */
-export interface MirrorRequest {
-  repository: string;
-  directory: string;
-  codenames: string[];
-  suites: string[];
-  architectures: string[];
-  rollbacks: number;
-}
+export type MirrorRequest = Given<S.MutationMirrorRepositoryArgs>;
 
-export interface MirrorResult {
-  repository: string;
-  directory: string;
-  distributions: string[];
-  architectures: string[];
-  resigned: string[];
-  poolFiles: number;
-  bytes: number;
-  seconds: number;
-}
+export type MirrorResult = S.MirrorResult;
 
 export const MirrorRepositoryMutation = gql<{ mirrorRepository: MirrorResult }, MirrorRequest>`
   mutation MirrorRepository(

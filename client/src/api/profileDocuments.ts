@@ -1,13 +1,8 @@
 import { gql } from '@urql/core';
+import type * as S from '../gql/schema';
 
 /** One notification subscription; null filters mean all. */
-export interface Subscription {
-  id: string;
-  username: string;
-  source: string | null;
-  distribution: string | null;
-  createdAt: string;
-}
+export type Subscription = S.PackageSubscription;
 
 const SUBSCRIPTION_FIELDS = 'id username source distribution createdAt';
 

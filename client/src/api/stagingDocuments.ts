@@ -1,5 +1,5 @@
 import { gql } from '@urql/core';
-import type { DebdiffResult, RepositoryBrowser, RepositoryChange, StagingAction } from './types';
+import type { DebdiffResult, RepositoryBrowser, RepositoryChange, StagingRequest } from './types';
 
 // Repository maintenance: the browser, migrate / remove / restore with their plans, debdiff. Apart from
 // documents.ts so they load with the pages that use them.
@@ -64,20 +64,7 @@ export const RepositoryBrowserQuery = gql<{ repositoryBrowser: RepositoryBrowser
   }
 `;
 
-export interface StagingVariables {
-  action: StagingAction;
-  source: string;
-  distribution: string;
-  version?: string | null;
-  full?: boolean;
-  keepRollback?: boolean;
-  rollback?: number | null;
-}
-
-export const StagingPlanQuery = gql<
-  { stagingPlan: RepositoryChange },
-  StagingVariables & { checkDependencies: boolean }
->`
+export const StagingPlanQuery = gql<{ stagingPlan: RepositoryChange }, StagingRequest & { checkDependencies: boolean }>`
   query StagingPlan(
     $action: StagingAction!
     $source: String!

@@ -1,83 +1,53 @@
-// Types of the daemon's GraphQL schema as the console uses them. They follow the contract until
-// the server emits `schema.graphql`; then codegen can replace this file.
+// The console's view of the daemon's GraphQL types. They come from ../gql/schema.ts, generated from the
+// committed schema.graphql (npm run codegen -w client); here they are narrowed to what the console's
+// documents select, so a field the schema renames, retypes or drops fails the client's typecheck.
+import type * as S from '../gql/schema';
 
 /** ISO 8601 timestamp (`DateTimeISO` scalar). */
-export type DateTimeISO = string;
+export type DateTimeISO = S.Scalars['DateTimeISO']['output'];
 
-export const ROLES = ['UPLOADER', 'STAFF', 'ADMIN'] as const;
-export type Role = (typeof ROLES)[number];
+/**
+ * Checks at compile time that a list names every member of the union T: a value the schema adds or
+ * drops fails the build here, instead of leaving a filter or a menu without it.
+ */
+function everyOf<T extends string>() {
+  return <const L extends readonly T[]>(
+    list: L & ([T] extends [L[number]] ? unknown : { missing: Exclude<T, L[number]> }),
+  ): L => list;
+}
 
-/** Known event types; the server adds more over time, so any string must render. */
-export type KnownEventType =
-  | 'ENGINE_STARTED'
-  | 'ENGINE_STOPPED'
-  | 'FTP_UPLOAD'
-  | 'DAEMON_STARTED'
-  | 'DAEMON_STOPPED'
-  | 'USER_CREATED'
-  | 'USER_REMOVED'
-  | 'TOKEN_CREATED'
-  | 'TOKEN_REVOKED'
-  | 'CONFIG_CREATED'
-  | 'CONFIG_EDITED'
-  | 'CONFIG_CHANGED'
-  | 'CONFIG_PREPARED'
-  | 'CONFIG_CHECKED'
-  | 'CONFIG_FAILED'
-  | 'CONFIG_ACTIVATED'
-  | 'CONFIG_DEACTIVATED'
-  | 'CONFIG_REMOVED'
-  | 'SETUP_APPLIED'
-  | 'BUILD_QUEUED'
-  | 'BUILD_STARTED'
-  | 'BUILD_FINISHED'
-  | 'BUILD_CANCELLED'
-  | 'BUILD_REQUEUED'
-  | 'UPLOAD_RECEIVED'
-  | 'UPLOAD_INCOMPLETE'
-  | 'INCOMING_CLEANED'
-  | 'REJECTED'
-  | 'PACKAGING'
-  | 'INSTALLING'
-  | 'INSTALLED'
-  | 'FAILED'
-  | 'UPLOAD_RETRIED'
-  | 'PORT_FAILED'
-  | 'MIGRATED'
-  | 'REMOVED'
-  | 'RESTORED'
-  | 'SNAPSHOT_CREATED'
-  | 'SNAPSHOT_DELETED';
+/** Every argument given (none left out or null): the console's requests. */
+export type Given<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+
+export type {
+  BuildResult,
+  BuildState,
+  CheckState,
+  ChrootBackend,
+  ConfigFieldType,
+  ConfigKind,
+  ConfigStatus,
+  LifecycleAction,
+  QaResult,
+  Role,
+  SetupResult,
+  SetupState,
+  StagingAction,
+  UploadState,
+} from '../gql/schema';
+
+export const ROLES = everyOf<S.Role>()(['UPLOADER', 'STAFF', 'ADMIN']);
+
+/** The event types the daemon sends. */
+export type KnownEventType = S.EventType;
+/** An event type as filters and payloads carry it: any string must render. */
 export type EventType = KnownEventType | (string & {});
 
-export interface Status {
-  version: string;
-  identity: string;
-  httpUrl: string;
-  ftpUrl: string;
-  engineRunning: boolean;
-  load: number;
-  uptimeSeconds: number;
-  startedAt: DateTimeISO;
-}
+export type Status = S.Status;
+export type DaemonEvent = S.Event;
+export type User = Pick<S.User, 'id' | 'username' | 'role' | 'createdAt' | 'lastSignInAt'>;
 
-export interface DaemonEvent {
-  id: string;
-  type: EventType;
-  createdAt: DateTimeISO;
-  summary: string;
-  payload: Record<string, unknown>;
-}
-
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  createdAt: DateTimeISO;
-  lastSignInAt: DateTimeISO | null;
-}
-
-export const CONFIG_KINDS = [
+export const CONFIG_KINDS = everyOf<S.ConfigKind>()([
   'DAEMON',
   'ARCHIVE',
   'APT_KEY',
@@ -85,357 +55,113 @@ export const CONFIG_KINDS = [
   'DISTRIBUTION',
   'LAYOUT',
   'REPOSITORY',
+  'UPLOADER',
   'CHROOT',
   'REMOTE',
-] as const;
-export type ConfigKind = (typeof CONFIG_KINDS)[number];
+]);
 
-export type ConfigFieldType =
-  'STRING' | 'TEXT' | 'BOOLEAN' | 'INT' | 'ENUM' | 'STRING_LIST' | 'REFERENCE' | 'REFERENCE_LIST' | 'JSON';
+/** A configuration field; `configKinds` describes fields without a value. */
+export type ConfigField = Omit<S.ConfigField, 'value'> & Partial<Pick<S.ConfigField, 'value'>>;
+export type ConfigKindInfo = Omit<S.ConfigKindInfo, 'fields'> & { fields: ConfigField[] };
+export type ConfigObject = Omit<S.ConfigObject, 'fields'> & { fields: ConfigField[] };
+export type FieldChange = S.FieldChangeInfo;
+export type ConfigSetResult = Omit<S.ConfigSetResult, 'object'> & { object: ConfigObject };
 
-export type ConfigStatus = 'REMOVED' | 'PREPARED' | 'ACTIVE';
-export type CheckState = 'UNCHECKED' | 'CHANGED' | 'FAILED' | 'AUTO_REACTIVATE' | 'CHECKED';
-export type LifecycleAction = 'PREPARE' | 'CHECK' | 'ACTIVATE' | 'DEACTIVATE' | 'REMOVE' | 'PCA';
+export type SetupRepositoryInput = S.SetupRepositoryInput;
+export type SetupInput = S.SetupInput;
+export type SetupEntry = S.SetupEntry;
+export type SetupReport = S.SetupReport;
 
-export interface ConfigField {
-  name: string;
-  type: ConfigFieldType;
-  description: string;
-  options: string[] | null;
-  refKind: ConfigKind | null;
-  readOnly: boolean;
-  value?: unknown;
-}
+export type ArchiveKey = S.ArchiveKey;
 
-export interface ConfigKindInfo {
-  kind: ConfigKind;
-  lifecycle: boolean;
-  fields: ConfigField[];
-}
+export const BUILD_STATES = everyOf<S.BuildState>()(['QUEUED', 'BUILDING', 'BUILT']);
+export const BUILD_RESULTS = everyOf<S.BuildResult>()([
+  'SUCCESSFUL',
+  'FAILED',
+  'GIVEN_BACK',
+  'SKIPPED',
+  'CANCELLED',
+  'ERROR',
+]);
 
-export interface ConfigObject {
-  kind: ConfigKind;
-  key: string;
-  description: string;
-  lifecycle: boolean;
-  status: ConfigStatus | null;
-  checkState: CheckState | null;
-  checkedAt: DateTimeISO | null;
-  problem: string | null;
-  fields: ConfigField[];
-}
-
-export interface FieldChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
-export interface ConfigSetResult {
-  object: ConfigObject;
-  changes: FieldChange[];
-  created: boolean;
-}
-
-export type SetupState = 'MISSING' | 'UNCHANGED' | 'CHANGED' | 'FAILING' | 'SKIPPED';
-export type SetupResult = 'CREATED' | 'UPDATED' | 'ACTIVATED' | 'UNCHANGED' | 'FAILED' | 'SKIPPED';
-
-export interface SetupRepositoryInput {
-  identity: string;
-  layout?: string | null;
-  codenames?: string[] | null;
-}
-
-export interface SetupInput {
-  origin?: string | null;
-  codenames: string[];
-  architectures?: string[] | null;
-  mirror?: string | null;
-  securityMirror?: string | null;
-  identity?: string | null;
-  emailAddress?: string | null;
-  repositories?: SetupRepositoryInput[] | null;
-  chroots?: boolean | null;
-  chrootBackend?: ChrootBackend | null;
-}
-
-export type ChrootBackend = 'SCHROOT' | 'UNSHARE';
-
-export interface SetupEntry {
-  kind: ConfigKind;
-  key: string;
-  state: SetupState;
-  changes: FieldChange[];
-  note: string | null;
-  result: SetupResult | null;
-  error: string | null;
-}
-
-export interface SetupReport {
-  applied: boolean;
-  entries: SetupEntry[];
-}
-
-export interface ArchiveKey {
-  fingerprint: string;
-  armored: string;
-  userIds: string[];
-  binaryUrl: string;
-  armoredUrl: string;
-  keyringPath: string;
-}
-
-export const BUILD_STATES = ['QUEUED', 'BUILDING', 'BUILT'] as const;
-export type BuildState = (typeof BUILD_STATES)[number];
-export const BUILD_RESULTS = ['SUCCESSFUL', 'FAILED', 'GIVEN_BACK', 'SKIPPED', 'CANCELLED', 'ERROR'] as const;
-export type BuildResult = (typeof BUILD_RESULTS)[number];
-export type QaResult = 'NOT_RUN' | 'PASS' | 'WARN' | 'FAIL' | 'ERROR';
-
-export interface Build {
-  id: string;
-  source: string;
-  version: string;
-  distribution: string;
-  architecture: string;
-  archAll: boolean;
-  chroot: string;
-  state: BuildState;
-  result: BuildResult | null;
-  failStage: string | null;
-  reason: string | null;
-  cancelRequestedBy: string | null;
-  queuedAt: DateTimeISO;
-  startedAt: DateTimeISO | null;
-  finishedAt: DateTimeISO | null;
-  sbuildSeconds: number | null;
-  qaSeconds: number | null;
-  lintian: QaResult;
-  autopkgtest: QaResult;
-  attempt: number;
-  builder: string | null;
-  testBuild: boolean;
-  requestedBy: string | null;
-  logUrl: string;
-}
-
-export interface BuildPage {
-  nodes: Build[];
-  totalCount: number;
-  hasMore: boolean;
-}
+/** A build as the builds pages show it; an upload's builds also say whether they may fail. */
+export type Build = Omit<S.Build, 'optional'>;
+export type BuildPage = Omit<S.BuildPage, 'nodes'> & { nodes: Build[] };
 
 /** The filters of the builds list; absent means any. */
-export interface BuildFilter {
-  state?: BuildState | null;
-  result?: BuildResult | null;
-  source?: string | null;
-  distribution?: string | null;
-  architecture?: string | null;
-}
+export type BuildFilter = Partial<
+  Pick<S.QueryBuildsArgs, 'state' | 'result' | 'source' | 'distribution' | 'architecture'>
+>;
 
-export interface BuilderSample {
-  at: DateTimeISO;
-  load: number;
-  queued: number;
-}
-
-export interface Builders {
-  slots: number;
-  busy: number;
-  load: number;
-  queued: number;
-  running: Build[];
-  history: BuilderSample[];
-}
-
-/** Another instance this one builds with, and what it last said (mini-buildd's Remote). */
-export interface Remote {
-  url: string;
-  status: ConfigStatus;
-  checkState: CheckState;
-  checkedAt: DateTimeISO | null;
-  problem: string | null;
-  identity: string;
-  version: string;
-  load: number | null;
-  chroots: string[];
-  builds: number | null;
-  packages: number | null;
-  seenAt: DateTimeISO | null;
-}
+export type BuilderSample = S.BuilderSample;
+export type Builders = Omit<S.Builders, 'running'> & { running: Build[] };
 
 /** A piece of a log: `text` starts at byte `offset`; the last one has `done`. */
-export interface LogChunk {
-  offset: number;
-  text: string;
-  done: boolean;
-}
+export type LogChunk = S.LogChunk;
 
-export const UPLOAD_STATES = ['RECEIVED', 'REJECTED', 'PACKAGING', 'INSTALLING', 'INSTALLED', 'FAILED'] as const;
-export type UploadState = (typeof UPLOAD_STATES)[number];
+/** Another instance this one builds with, and what it last said (mini-buildd's Remote). */
+export type Remote = Pick<
+  S.Remote,
+  | 'url'
+  | 'status'
+  | 'checkState'
+  | 'checkedAt'
+  | 'problem'
+  | 'identity'
+  | 'version'
+  | 'load'
+  | 'chroots'
+  | 'builds'
+  | 'packages'
+  | 'seenAt'
+>;
+
+export const UPLOAD_STATES = everyOf<S.UploadState>()([
+  'RECEIVED',
+  'REJECTED',
+  'PACKAGING',
+  'INSTALLING',
+  'INSTALLED',
+  'FAILED',
+]);
 /** The pipeline's events: an upload's state changes (payload: upload, source, version, …). */
-export const UPLOAD_EVENT_TYPES = ['REJECTED', 'PACKAGING', 'INSTALLING', 'INSTALLED', 'FAILED', 'UPLOAD_RETRIED'];
+export const UPLOAD_EVENT_TYPES: string[] = [
+  'REJECTED',
+  'PACKAGING',
+  'INSTALLING',
+  'INSTALLED',
+  'FAILED',
+  'UPLOAD_RETRIED',
+] satisfies KnownEventType[];
 
 /** A build as an upload or the package tracker lists it. */
-export type UploadBuild = Build & { optional: boolean };
+export type UploadBuild = S.Build;
 
 /** What a port was made from, and who asked for it. */
-export interface PortOrigin {
-  from: string;
-  fromVersion: string;
-  by: string;
-  autoPortOf: number | null;
-}
+export type PortOrigin = S.PortOrigin;
 
-export interface Upload {
-  id: string;
-  changesName: string;
-  via: 'FTP' | 'HTTP' | 'PORT';
-  remoteAddress: string | null;
-  receivedAt: DateTimeISO;
-  state: UploadState;
-  source: string | null;
-  version: string | null;
-  distribution: string | null;
-  targetDistribution: string | null;
-  repository: string | null;
-  changedBy: string | null;
-  signedBy: string | null;
-  uploader: string | null;
-  rejectCode: string | null;
-  reason: string | null;
-  options: Record<string, unknown>;
-  finishedAt: DateTimeISO | null;
-  attempt: number;
-  changesUrl: string;
-  /** For a port (via PORT). */
-  port: PortOrigin | null;
-}
+/** An upload as the lists show it (without its builds). */
+export type Upload = Omit<S.Upload, 'builds'>;
+export type UploadWithBuilds = S.Upload;
 
 /** What a port will upload: the new version per target distribution. */
-export interface PortPlan {
-  source: string;
-  from: string;
-  fromVersion: string;
-  options: string[];
-  rebuildStamp: string;
-  targets: { distribution: string; repository: string; version: string; rebuild: boolean }[];
-}
+export type PortPlan = S.PortPlanResult;
+export type PortRequest = Given<S.QueryPortPlanArgs>;
 
-export interface PortRequest {
-  source: string;
-  from: string;
-  to: string[];
-  version: string;
-  options: string[];
-}
+export type UploadPage = Omit<S.UploadPage, 'nodes'> & { nodes: Upload[] };
+export type UploadFilter = Partial<Pick<S.QueryUploadsArgs, 'state' | 'source' | 'repository'>>;
 
-export interface UploadWithBuilds extends Upload {
-  builds: UploadBuild[];
-}
-
-export interface UploadPage {
-  nodes: Upload[];
-  totalCount: number;
-  hasMore: boolean;
-}
-
-export interface UploadFilter {
-  state?: UploadState | null;
-  source?: string | null;
-  repository?: string | null;
-}
-
-export interface PackageVersion {
-  repository: string;
-  distribution: string;
-  version: string;
-  component: string;
-  /** N when the distribution is rollback N of its suite. */
-  rollback: number | null;
-}
-
-export interface BuildTime {
-  build: string;
-  version: string;
-  architecture: string;
-  seconds: number;
-  finishedAt: DateTimeISO;
-}
-
-export interface PackageTracker {
-  source: string;
-  versions: PackageVersion[];
-  uploads: Upload[];
-  builds: UploadBuild[];
-  events: DaemonEvent[];
-  buildTimes: BuildTime[];
-}
-
-export interface PackageSummary {
-  source: string;
-  latestVersion: string | null;
-  lastUploadAt: DateTimeISO;
-  lastState: UploadState;
-  uploads: number;
-}
-
-export type StagingAction = 'MIGRATE' | 'REMOVE' | 'RESTORE';
+export type PackageVersion = S.PackageVersion;
+export type BuildTime = S.BuildTime;
+export type PackageTracker = Omit<S.PackageTracker, 'uploads'> & { uploads: Upload[] };
+export type PackageSummary = S.PackageSummary;
 
 /** What a migration, removal or restore asks for (`version` for migrate/remove, `rollback` for restore). */
-export interface StagingRequest {
-  action: StagingAction;
-  source: string;
-  distribution: string;
-  version?: string | null;
-  full?: boolean;
-  keepRollback?: boolean;
-  rollback?: number | null;
-}
+export type StagingRequest = Pick<S.QueryStagingPlanArgs, 'action' | 'source' | 'distribution'> &
+  Partial<Pick<S.QueryStagingPlanArgs, 'version' | 'full' | 'keepRollback' | 'rollback'>>;
 
-export interface BrokenPackage {
-  package: string;
-  version: string;
-  architecture: string;
-  distribution: string;
-  reasons: string[];
-  missing: string[];
-}
-
-export interface RepositoryChange {
-  action: StagingAction;
-  source: string;
-  version: string;
-  repository: string;
-  distribution: string;
-  steps: { from: string; to: string | null }[];
-  changes: { distribution: string; before: string | null; after: string | null }[];
-  summary: string[];
-  dependencies: { checked: boolean; forced: boolean; against: string[]; broken: BrokenPackage[] } | null;
-}
-
-export interface BrowserEntry {
-  source: string;
-  codename: string;
-  suite: string;
-  distribution: string;
-  version: string | null;
-  rollbacks: { rollback: number; distribution: string; version: string }[];
-}
-
-export interface RepositoryBrowser {
-  repository: string;
-  codenames: string[];
-  suites: { name: string; migratesTo: string | null; rollbacks: number; uploadable: boolean }[];
-  entries: BrowserEntry[];
-}
-
-export interface DebdiffResult {
-  repository: string;
-  source: string;
-  from: string;
-  to: string;
-  text: string;
-  identical: boolean;
-  truncated: boolean;
-}
+export type BrokenPackage = S.BrokenPackage;
+export type RepositoryChange = S.RepositoryChange;
+export type BrowserEntry = S.BrowserEntry;
+export type RepositoryBrowser = S.RepositoryBrowser;
+export type DebdiffResult = S.DebdiffResult;

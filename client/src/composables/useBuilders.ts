@@ -2,6 +2,7 @@ import { computed, getCurrentScope, onScopeDispose, reactive, ref, shallowRef, w
 import { client } from '../api/client';
 import { BuildersQuery, ChrootLogSubscription, TestBuildMutation } from '../api/buildDocuments';
 import { toApiError, type ApiError } from '../api/errors';
+import type { MutationTestBuildArgs } from '../gql/schema';
 import type { Build, Builders, ConfigObject } from '../api/types';
 import { useBuildEvents } from './useBuilds';
 import { useLatestQuery } from './useLatestQuery';
@@ -45,11 +46,7 @@ export function useBuilders() {
   return { builders, queue, queueTotal, loading, error, liveError: live.error, load };
 }
 
-export interface TestBuildInput {
-  dsc: string;
-  distribution: string;
-  architecture: string;
-}
+export type TestBuildInput = MutationTestBuildArgs;
 
 /** An administrator's test build: a .dsc (URL or path on the server) built, never installed. */
 export function useTestBuild() {

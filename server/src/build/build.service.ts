@@ -83,7 +83,8 @@ export class BuildService {
   /** Tasks of the other parts of the engine (the upload pipeline), run on the second pool. */
   private otherTasks: TaskList = {};
   /** Pools of their own (mail), so that slow work there never holds a slot of uploads or builds. */
-  private readonly ownPools: { tasks: TaskList; concurrency: number; runner: Runner | null }[] = [];
+  private readonly ownPools: { tasks: TaskList; concurrency: number; cancel?: () => void; runner: Runner | null }[] =
+    [];
   private slotCount = 1;
   private readonly running = new Map<number, Running>();
   /** Runs in the transaction that ends a build (the upload pipeline queues the install from there). */
@@ -97,7 +98,8 @@ export class BuildService {
       user: c.user || undefined,
       password: c.password || undefined,
       database: c.database ?? undefined,
-      max: 6,
+      // Each worker pool holds a LISTEN connection: builds, the rest, mail, deliveries, plus room for jobs.
+      max: 8,
     });
     this.pool.on('error', (err) => opts.logger.warn({ err }, 'job queue connection failed'));
     // graphile-worker wants every pooled client's errors handled too (else it warns at start).
@@ -111,9 +113,12 @@ export class BuildService {
     Object.assign(this.otherTasks, tasks);
   }
 
-  /** Adds a worker pool of its own for `tasks` (before the engine starts). */
-  addPool(tasks: TaskList, concurrency: number): void {
-    this.ownPools.push({ tasks, concurrency, runner: null });
+  /**
+   * Adds a worker pool of its own for `tasks` (before the engine starts); `cancel` ends its running jobs
+   * when the engine stops (the runner waits for them).
+   */
+  addPool(tasks: TaskList, concurrency: number, cancel?: () => void): void {
+    this.ownPools.push({ tasks, concurrency, cancel, runner: null });
   }
 
   get slots(): number {
@@ -202,6 +207,7 @@ export class BuildService {
           r.requeue = true;
           r.run?.cancel();
         }
+        for (const pool of this.ownPools) pool.cancel?.();
         await Promise.all([
           this.runner?.stop(),
           this.otherRunner?.stop(),

@@ -10,13 +10,25 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3, DENIED: 4 } as
 
 const DENIED_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_TOKEN', 'INVALID_CREDENTIALS']);
 
+/** The code of a failure the CLI finds itself (no daemon error code), by its exit code. */
+const CODE_OF_EXIT: Record<number, string> = {
+  [EXIT.FAILED]: 'FAILED',
+  [EXIT.USAGE]: 'USAGE',
+  [EXIT.UNREACHABLE]: 'UNREACHABLE',
+  [EXIT.DENIED]: 'DENIED',
+};
+
+/** A failure the CLI reports: a message, a stable code (the daemon's when it has one) and the exit code. */
 export class CliError extends Error {
+  readonly code: string;
+
   constructor(
     message: string,
     readonly exitCode: number,
-    readonly code?: string,
+    code?: string,
   ) {
     super(message);
+    this.code = code ?? CODE_OF_EXIT[exitCode] ?? 'FAILED';
   }
 }
 
@@ -84,7 +96,12 @@ export class ApiClient {
       throw this.unreachable(err);
     }
     const body = (await res.json().catch(() => null)) as GraphQLResponse<T> | null;
-    if (!body) throw new CliError(`${this.url} answered HTTP ${res.status} without a GraphQL response`, EXIT.FAILED);
+    if (!body)
+      throw new CliError(
+        `${this.url} answered HTTP ${res.status} without a GraphQL response`,
+        EXIT.FAILED,
+        'NO_GRAPHQL_RESPONSE',
+      );
     const error = body.errors?.[0];
     if (error) throw this.explain(toCliError(error));
     return body.data as T;
@@ -159,6 +176,7 @@ export class ApiClient {
       return new CliError(
         `the event stream from ${this.url} closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`,
         EXIT.UNREACHABLE,
+        'STREAM_CLOSED',
       );
     if (Array.isArray(err) && err[0]) return toCliError(err[0] as { message: string });
     return this.unreachable(err);

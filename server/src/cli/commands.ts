@@ -305,7 +305,7 @@ function duration(seconds: number): string {
 }
 
 /** Reads one line: from a pipe as is, from a terminal without echo. */
-async function readSecret(prompt: string): Promise<string> {
+export async function readSecret(prompt: string, what = 'password'): Promise<string> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
   if (process.stdin.isTTY) {
     process.stderr.write(prompt);
@@ -313,7 +313,7 @@ async function readSecret(prompt: string): Promise<string> {
   }
   try {
     for await (const line of rl) return line;
-    throw new CliError('no password on standard input', EXIT.USAGE);
+    throw new CliError(`no ${what} on standard input`, EXIT.USAGE);
   } finally {
     rl.close();
     if (process.stdin.isTTY) process.stderr.write('\n');

@@ -8,6 +8,9 @@ import { UploadPipeline } from '../upload/pipeline.js';
 import { PortService } from '../port/port.js';
 import { Notifier } from '../notify/notifier.js';
 import { SubscriptionService } from '../notify/subscription.service.js';
+import { EventHooks } from '../hooks/event-hooks.js';
+import { WebhookDelivery } from '../hooks/webhook-delivery.js';
+import { WebhookService } from '../hooks/webhook.service.js';
 import { StagingService } from '../staging/staging.js';
 import { KeyringService } from '../keyring/keyring.service.js';
 import { SnapshotService } from '../snapshot/snapshot.service.js';
@@ -185,6 +188,18 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     events.onRecord(notifier.hook);
     // One slot of its own: a slow or hanging smarthost never holds up uploads or builds.
     builds.addPool(notifier.tasks(), 1);
+    const hooks = new EventHooks({
+      orm,
+      events,
+      logger: logger.child({ component: 'hooks' }),
+      baseUrl: () => urls.http,
+    });
+    events.onRecord(hooks.hook);
+    const webhookDelivery = new WebhookDelivery({ orm, events, logger: logger.child({ component: 'webhooks' }) });
+    events.onRecord(webhookDelivery.hook);
+    // Hooks and webhooks share a pool of two slots: each attempt is time-limited, and none waits for mail,
+    // an upload or a build (nor they for it).
+    builds.addPool({ ...hooks.tasks(), ...webhookDelivery.tasks() }, 2, () => hooks.cancelRunning());
 
     const keyring = new KeyringService({
       orm,
@@ -265,6 +280,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       uploads,
       ports,
       subscriptions: new SubscriptionService(events),
+      webhooks: new WebhookService(events),
       staging,
       mirror: new MirrorService({
         keys,

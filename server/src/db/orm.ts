@@ -19,6 +19,7 @@ import { Chroot } from '../chroot/chroot.entity.js';
 import { Build } from '../build/build.entity.js';
 import { Upload } from '../upload/upload.entity.js';
 import { PackageSubscription } from '../notify/subscription.entity.js';
+import { Webhook } from '../hooks/webhook.entity.js';
 import { KeyringPackageState } from '../keyring/keyring-state.entity.js';
 import { Snapshot } from '../snapshot/snapshot.entity.js';
 import { Remote } from '../remote/remote.entity.js';
@@ -47,6 +48,7 @@ export const ENTITIES = [
   Build,
   Upload,
   PackageSubscription,
+  Webhook,
   KeyringPackageState,
   Snapshot,
 ];

@@ -58,6 +58,14 @@ export enum EventType {
   SNAPSHOT_CREATED = 'SNAPSHOT_CREATED',
   /** A snapshot was deleted (by a person, or because it expired). */
   SNAPSHOT_DELETED = 'SNAPSHOT_DELETED',
+  /** An event hook (an executable in the Daemon's hooksDir) failed on its last attempt. Never delivered itself. */
+  HOOK_FAILED = 'HOOK_FAILED',
+  /** An administrator added, removed, switched on or switched off an outgoing webhook. */
+  WEBHOOK_ADDED = 'WEBHOOK_ADDED',
+  WEBHOOK_REMOVED = 'WEBHOOK_REMOVED',
+  WEBHOOK_CHANGED = 'WEBHOOK_CHANGED',
+  /** A webhook delivery failed for good (refused with 4xx, or its last attempt). Never delivered itself. */
+  WEBHOOK_FAILED = 'WEBHOOK_FAILED',
 }
 registerEnumType(EventType, { name: 'EventType', description: 'What an event reports' });
 

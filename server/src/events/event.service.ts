@@ -15,6 +15,11 @@ const STAFF_ONLY = new Set<EventType>([
   EventType.SUBSCRIBED,
   EventType.UNSUBSCRIBED,
   EventType.MAIL_FAILED,
+  EventType.HOOK_FAILED,
+  EventType.WEBHOOK_ADDED,
+  EventType.WEBHOOK_REMOVED,
+  EventType.WEBHOOK_CHANGED,
+  EventType.WEBHOOK_FAILED,
 ]);
 
 export function isStaffOnly(type: EventType): boolean {

@@ -6,6 +6,7 @@ import type { BuildService } from '../build/build.service.js';
 import type { UploadPipeline } from '../upload/pipeline.js';
 import type { PortService } from '../port/port.js';
 import type { SubscriptionService } from '../notify/subscription.service.js';
+import type { WebhookService } from '../hooks/webhook.service.js';
 import type { StagingService } from '../staging/staging.js';
 import type { MirrorService } from '../repository/mirror.js';
 import type { KeyringService } from '../keyring/keyring.service.js';
@@ -33,6 +34,7 @@ export interface Services {
   uploads: UploadPipeline;
   ports: PortService;
   subscriptions: SubscriptionService;
+  webhooks: WebhookService;
   staging: StagingService;
   mirror: MirrorService;
   keyring: KeyringService;

@@ -17,6 +17,7 @@ import { RemoteResolver } from '../remote/remote.resolver.js';
 import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { SubscriptionResolver } from '../notify/subscription.resolver.js';
+import { WebhookResolver } from '../hooks/webhook.resolver.js';
 import { authChecker } from './context.js';
 
 export function buildDebyardSchema(): Promise<GraphQLSchema> {
@@ -34,6 +35,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       UploadResolver,
       PortResolver,
       SubscriptionResolver,
+      WebhookResolver,
       StagingResolver,
       MirrorResolver,
       KeyringResolver,

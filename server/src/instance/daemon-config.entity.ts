@@ -30,7 +30,9 @@ export class DaemonConfig extends Configurable {
     | 'mailFrom'
     | 'notifyAddresses'
     | 'smtpUrlShown'
-    | 'sender';
+    | 'sender'
+    | 'hooksDir'
+    | 'hookTimeout';
 
   /** Always 1: there is one instance configuration. */
   @PrimaryKey({ type: 'integer', autoincrement: false })
@@ -79,6 +81,14 @@ export class DaemonConfig extends Configurable {
   @Field(() => [String], { description: 'Who hears about every mailed event of this instance' })
   @Property({ type: 'json', default: '[]' })
   notifyAddresses: string[] = [];
+
+  @Field({ description: 'Executables here run for every event, the event as JSON on stdin; empty: no hooks' })
+  @Property({ type: 'text', default: '' })
+  hooksDir: string = '';
+
+  @Field(() => Int, { description: 'Seconds an event hook may run before it is killed with its process group' })
+  @Property({ type: 'integer', default: 60 })
+  hookTimeout: number = 60;
 
   get sender(): string {
     return this.mailFrom || this.emailAddress;

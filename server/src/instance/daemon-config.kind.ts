@@ -11,6 +11,7 @@ import {
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { Repository } from '../repository/repository.entity.js';
+import { checkHooksDir } from '../hooks/hook-runner.js';
 import { mergeSmtpUrl, parseSmtpUrl, redactSmtpUrl } from '../notify/smtp-url.js';
 import { DaemonConfig, KeyAlgorithm } from './daemon-config.entity.js';
 
@@ -85,6 +86,21 @@ export const daemonConfigKind: KindHandler<DaemonConfig> = {
       get: (d) => d.notifyAddresses,
       set: (_em, d, v) =>
         void (d.notifyAddresses = parseStringList('notifyAddresses', v, /^[^\s@,]+@[^\s@,]+$/, 'an e-mail address')),
+    },
+    {
+      name: 'hooksDir',
+      type: FieldType.STRING,
+      description:
+        'Event hooks: every executable in this directory runs for each event with the event as JSON on stdin, e.g. /etc/debyard/hooks.d; empty: none. Root should own it: it must not be writable by group or others',
+      live: true,
+      get: (d) => d.hooksDir,
+      set: async (_em, d, v) => void (d.hooksDir = await checkHooksDir('hooksDir', v)),
+    },
+    {
+      ...field('hookTimeout', FieldType.INT, 'Seconds an event hook may run before it is killed', (f, v) =>
+        parseInt(f, v, 1, 3600),
+      ),
+      live: true,
     },
     {
       name: 'keyFingerprint',

@@ -9,6 +9,10 @@ export const TASKS = {
   AUTO_PORT: 'auto_port',
   /** The notification mail of one event, on a runner of its own (see notify/notifier.ts). */
   NOTIFY_EVENT: 'notify_event',
+  /** One event hook for one event, on the delivery runner (see hooks/event-hooks.ts). */
+  RUN_HOOK: 'run_hook',
+  /** One event to one webhook, on the delivery runner (see hooks/webhook-delivery.ts). */
+  DELIVER_WEBHOOK: 'deliver_webhook',
   /** Builds the keyring package again when what it holds changed (after a configuration change). */
   KEYRING_PACKAGE: 'keyring_package',
 } as const;
