@@ -12,6 +12,7 @@ import { addStagingCommands } from './cli/staging-commands.js';
 import { addMirrorCommands } from './cli/mirror-commands.js';
 import { addKeyringCommands } from './cli/keyring-commands.js';
 import { addSnapshotCommands } from './cli/snapshot-commands.js';
+import { addRemoteCommands } from './cli/remote-commands.js';
 import { addWebhookCommands } from './cli/webhook-commands.js';
 import { EXIT } from './cli/api-client.js';
 import { describeFailure, formatFailure } from './cli/output.js';
@@ -70,6 +71,7 @@ addStagingCommands(program, client);
 addMirrorCommands(program, client);
 addKeyringCommands(program, client);
 addSnapshotCommands(program, client);
+addRemoteCommands(program, client);
 addWebhookCommands(program, client);
 addAccountCommands(program, client, readSecret);
 

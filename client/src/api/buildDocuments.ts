@@ -1,6 +1,6 @@
 import { gql } from '@urql/core';
 import { BUILD_FIELDS } from './buildFields';
-import type { Build, BuildFilter, BuildPage, Builders, LogChunk } from './types';
+import type { Build, BuildFilter, BuildPage, Builders, LogChunk, Remote } from './types';
 
 // The builders' and builds' pages' documents, apart from documents.ts so that they load with those
 // pages' chunks.
@@ -114,6 +114,25 @@ export const ChrootLogSubscription = gql<{ chrootLog: LogChunk }, { key: string;
       offset
       text
       done
+    }
+  }
+`;
+
+export const RemotesQuery = gql<{ remotes: Remote[] }, Record<string, never>>`
+  query Remotes {
+    remotes {
+      url
+      status
+      checkState
+      checkedAt
+      problem
+      identity
+      version
+      load
+      chroots
+      builds
+      packages
+      seenAt
     }
   }
 `;

@@ -57,6 +57,7 @@ export const CONFIG_KINDS = everyOf<S.ConfigKind>()([
   'REPOSITORY',
   'UPLOADER',
   'CHROOT',
+  'REMOTE',
 ]);
 
 /** A configuration field; `configKinds` describes fields without a value. */
@@ -97,6 +98,23 @@ export type Builders = Omit<S.Builders, 'running'> & { running: Build[] };
 
 /** A piece of a log: `text` starts at byte `offset`; the last one has `done`. */
 export type LogChunk = S.LogChunk;
+
+/** Another instance this one builds with, and what it last said (mini-buildd's Remote). */
+export type Remote = Pick<
+  S.Remote,
+  | 'url'
+  | 'status'
+  | 'checkState'
+  | 'checkedAt'
+  | 'problem'
+  | 'identity'
+  | 'version'
+  | 'load'
+  | 'chroots'
+  | 'builds'
+  | 'packages'
+  | 'seenAt'
+>;
 
 export const UPLOAD_STATES = everyOf<S.UploadState>()([
   'RECEIVED',

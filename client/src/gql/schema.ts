@@ -64,6 +64,8 @@ export type Query = {
   archiveKey: Maybe<ArchiveKey>;
   /** A dput.cf section for uploading here */
   dputConfig: Scalars['String']['output'];
+  /** The remotes this instance builds with, and what they last said */
+  remotes: Array<Remote>;
   status: Status;
   /** Your notification subscriptions; an administrator may name another user */
   subscriptions: Array<PackageSubscription>;
@@ -725,7 +727,8 @@ export type ConfigKind =
   | 'LAYOUT'
   | 'REPOSITORY'
   | 'UPLOADER'
-  | 'CHROOT';
+  | 'CHROOT'
+  | 'REMOTE';
 
 /** One field of a configuration object, with what a form needs to edit it */
 export type ConfigField = {
@@ -796,6 +799,55 @@ export type ArchiveKey = {
   armoredUrl: Scalars['String']['output'];
   /** Where the apt lines expect it */
   keyringPath: Scalars['String']['output'];
+};
+
+/** Another debyard or mini-buildd instance to build with */
+export type Remote = Configurable & {
+  status: ConfigStatus;
+  checkState: CheckState;
+  /** When the last check passed */
+  checkedAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Why the last prepare or check failed */
+  problem: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Its HTTP URL, http(s)://host:port */
+  url: Scalars['String']['output'];
+  /** Command (argv) that wakes it when it does not answer, e.g. wakeonlan */
+  wakeCommand: Array<Scalars['String']['output']>;
+  /** How often to run the wake command before giving up */
+  wakeAttempts: Scalars['Int']['output'];
+  /** Seconds to wait after each wake command */
+  wakeIntervalSeconds: Scalars['Int']['output'];
+  /** The identity its status reported */
+  identity: Scalars['String']['output'];
+  /** Fingerprint of its instance key, fetched by prepare */
+  fingerprint: Scalars['String']['output'];
+  /** Its ASCII-armored instance key, fetched by prepare */
+  armored: Scalars['String']['output'];
+  /** The debyard or mini-buildd version it runs */
+  version: Scalars['String']['output'];
+  /** Where it takes uploads (its FTP incoming) */
+  incomingUrl: Scalars['String']['output'];
+  /** Its load when last seen: busy slots / slots; -1 stopped */
+  load: Maybe<Scalars['Float']['output']>;
+  /** Its active chroots as codename:arch */
+  chroots: Array<Scalars['String']['output']>;
+  /** Builds queued or running there (debyard only) */
+  builds: Maybe<Scalars['Int']['output']>;
+  /** Uploads being packaged there (debyard only) */
+  packages: Maybe<Scalars['Int']['output']>;
+  /** When it last answered */
+  seenAt: Maybe<Scalars['DateTimeISO']['output']>;
+};
+
+/** A configuration object with mini-buildd’s lifecycle */
+export type Configurable = {
+  status: ConfigStatus;
+  checkState: CheckState;
+  /** When the last check passed */
+  checkedAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** Why the last prepare or check failed */
+  problem: Maybe<Scalars['String']['output']>;
 };
 
 /** What this debyard instance is and how busy it is */
@@ -939,6 +991,8 @@ export type Mutation = {
   configAction: ConfigObject;
   /** Writes a complete, signed copy of a repository, or of chosen codenames, suites and architectures of it, into a directory on the daemon’s host that can be copied to any web space (dists with by-hash, the pool files they need). The directory must be new, empty or an earlier mirror, which is updated. Refused with BAD_USER_INPUT (extensions.field), NOT_FOUND, LIFECYCLE, UNKNOWN_DISTRIBUTION, UNKNOWN_ARCHITECTURE or MIRROR_DIRECTORY_IN_USE before anything is written */
   mirrorRepository: MirrorResult;
+  /** Asks a remote for its status, running its wake command while it does not answer (mini-buildd’s wake) */
+  wakeRemote: Remote;
   /** Builds or updates a complete configuration. A dry run unless apply is true; applying is idempotent and prepares, checks and activates everything */
   setup: SetupReport;
   /** Starts incoming and processing (HTTP always runs) */
@@ -1149,6 +1203,11 @@ export type MutationMirrorRepositoryArgs = {
   codenames: InputMaybe<Array<Scalars['String']['input']>>;
   directory: Scalars['String']['input'];
   repository: Scalars['String']['input'];
+};
+
+
+export type MutationWakeRemoteArgs = {
+  url: Scalars['String']['input'];
 };
 
 

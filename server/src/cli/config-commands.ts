@@ -17,6 +17,7 @@ const KINDS = [
   'repository',
   'uploader',
   'chroot',
+  'remote',
 ] as const;
 const ACTIONS = ['prepare', 'check', 'activate', 'deactivate', 'remove', 'pca'] as const;
 const OBJECT_FIELDS =

@@ -18,6 +18,8 @@ export interface ServeConfig {
   identity: string;
   /** How often objects that failed while active are checked again. */
   recheckIntervalMs: number;
+  /** How often active and auto-reactivating remotes are checked. */
+  remoteCheckIntervalMs: number;
   /** Unset: run the managed PostgreSQL cluster in <dataDir>/postgres. */
   databaseUrl: string | undefined;
   /** The system user the daemon drops to when started as root. */
@@ -35,6 +37,7 @@ export interface ServeFlags {
   identity?: string;
   user?: string;
   recheckInterval?: string;
+  remoteCheckInterval?: string;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +82,12 @@ const settings = {
     fallback: '600',
     parse: (v: string, label: string) => parseInteger(v, label, 1, 86_400, 'seconds, e.g. 600') * 1000,
   },
+  remoteCheckInterval: {
+    flag: '--remote-check-interval',
+    env: 'DEBYARD_REMOTE_CHECK_INTERVAL',
+    fallback: '60',
+    parse: (v: string, label: string) => parseInteger(v, label, 1, 86_400, 'seconds, e.g. 60') * 1000,
+  },
   identity: { flag: '--identity', env: 'DEBYARD_IDENTITY', fallback: defaultIdentity(), parse: parseIdentity },
   user: { flag: '--user', env: 'DEBYARD_USER', fallback: 'debyard', parse: parseUserName },
 } satisfies Record<keyof ServeFlags, Setting<unknown>>;
@@ -110,6 +119,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     ftpIdleTimeoutMs: value('ftpIdleTimeout'),
     identity: value('identity'),
     recheckIntervalMs: value('recheckInterval'),
+    remoteCheckIntervalMs: value('remoteCheckInterval'),
     databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
     user: value('user'),
   };

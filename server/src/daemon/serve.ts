@@ -27,6 +27,7 @@ import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { InstanceKeyStore } from '../pgp/instance-key.js';
 import { MirrorService } from '../repository/mirror.js';
 import { republishRepositories } from '../repository/republish.js';
+import { RemoteService } from '../remote/remote.service.js';
 import { SetupService } from '../setup/setup.service.js';
 import { EventBus } from '../events/event-bus.js';
 import { EventType } from '../events/event.entity.js';
@@ -95,6 +96,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       keysDir: path.join(config.dataDir, 'keys'),
       logger: logger.child({ component: 'keys' }),
     });
+    const urls = { http: '', ftp: '' };
     const lifecycle = new LifecycleService(
       configKinds,
       orm,
@@ -102,6 +104,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       keys,
       config.dataDir,
       logger.child({ component: 'config' }),
+      () => urls.http,
     );
     const configService = new ConfigService(orm, events, lifecycle);
     const setup = new SetupService(orm, events, configService, { identity: config.identity });
@@ -177,7 +180,6 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       logger: logger.child({ component: 'staging' }),
     });
 
-    const urls = { http: '', ftp: '' };
     const notifier = new Notifier({
       orm,
       events,
@@ -211,6 +213,23 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
     builds.addTasks(keyring.tasks());
     const unwatchKeyring = keyring.watch(bus);
     onStop('keyring watch', async () => unwatchKeyring());
+    const startedAt = new Date();
+    const remotes: RemoteService = new RemoteService({
+      orm,
+      keys,
+      lifecycle,
+      checkIntervalMs: config.remoteCheckIntervalMs,
+      self: () => ({
+        version: VERSION,
+        identity: config.identity,
+        url: urls.http,
+        incomingUrl: urls.ftp || publicUrl('ftp', config.ftp) + '/',
+        load: builds.load,
+        running: engine.isRunning,
+      }),
+      logger: logger.child({ component: 'remotes' }),
+    });
+    builds.addTasks(remotes.tasks());
     const ftpd = new Ftpd({
       host: config.ftp.host,
       port: config.ftp.port,
@@ -230,7 +249,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
         else await intake.handOver(complete, UploadVia.FTP, session.remoteAddress);
       },
     });
-    const engine = new Engine(
+    const engine: Engine = new Engine(
       [
         // First in, last out: FTP sessions that end while the engine stops are still handed over.
         { name: 'intake', start: async () => intake.start(), stop: () => intake.stop() },
@@ -244,12 +263,12 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
         },
         recheckComponent(lifecycle, config.recheckIntervalMs, logger.child({ component: 'config' })),
         builds.component(),
+        remotes.component(),
       ],
       orm,
       events,
       logger,
     );
-    const startedAt = new Date();
     const services: Services = {
       auth,
       events,
@@ -272,6 +291,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       }),
       keyring,
       snapshots,
+      remotes,
       dataDir: config.dataDir,
       status: (): Status => ({
         version: VERSION,
@@ -294,6 +314,7 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       logs: { buildLog: (id) => builds.logPath(id), chrootLog: (key) => chrootLogPath(config.dataDir, key) },
       spoolDir: path.join(config.dataDir, 'spool'),
       keys,
+      remoteApi: remotes.router(),
       upload: httpUploadRouter({
         intake,
         maxFileSize: config.ftpMaxFileSize,

@@ -22,6 +22,7 @@ import { PackageSubscription } from '../notify/subscription.entity.js';
 import { Webhook } from '../hooks/webhook.entity.js';
 import { KeyringPackageState } from '../keyring/keyring-state.entity.js';
 import { Snapshot } from '../snapshot/snapshot.entity.js';
+import { Remote } from '../remote/remote.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -43,6 +44,7 @@ export const ENTITIES = [
   Repository,
   Uploader,
   Chroot,
+  Remote,
   Build,
   Upload,
   PackageSubscription,

@@ -11,6 +11,7 @@ import type { UploaderKeyService } from '../uploader/uploader-key.service.js';
 import type { StagingService } from '../staging/staging.js';
 import type { MirrorService } from '../repository/mirror.js';
 import type { KeyringService } from '../keyring/keyring.service.js';
+import type { RemoteService } from '../remote/remote.service.js';
 import type { SnapshotService } from '../snapshot/snapshot.service.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConfigService } from '../lifecycle/config.service.js';
@@ -40,6 +41,7 @@ export interface Services {
   mirror: MirrorService;
   keyring: KeyringService;
   snapshots: SnapshotService;
+  remotes: RemoteService;
   /** The daemon's data directory (logs, chroots). */
   dataDir: string;
   status(): Status;

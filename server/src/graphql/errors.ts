@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { RemoteErrorCode } from '../remote/wire.js';
 import type { RejectCode } from '../upload/checks.js';
 
 /** Stable `extensions.code` values clients may switch on. */
@@ -62,7 +63,9 @@ export type ErrorCode =
   /** debdiff could not compare the two versions. */
   | 'DEBDIFF_FAILED'
   /** A mirror's target directory holds something that is not an earlier mirror. */
-  | 'MIRROR_DIRECTORY_IN_USE';
+  | 'MIRROR_DIRECTORY_IN_USE'
+  // Talking to a remote (reference/mini-buildd.md §5.3): unreachable, not an instance, key mismatch …
+  | RemoteErrorCode;
 
 /** An expected failure: a message a person can act on, and a code a program can switch on. */
 export class DomainError extends GraphQLError {

@@ -13,6 +13,7 @@ import { EventResolver } from '../events/event.resolver.js';
 import { ConfigResolver } from '../lifecycle/config.resolver.js';
 import { ConsumerResolver } from '../repository/consumer.resolver.js';
 import { MirrorResolver } from '../repository/mirror.resolver.js';
+import { RemoteResolver } from '../remote/remote.resolver.js';
 import { SetupResolver } from '../setup/setup.resolver.js';
 import { StatusResolver } from '../status/status.resolver.js';
 import { SubscriptionResolver } from '../notify/subscription.resolver.js';
@@ -41,6 +42,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       MirrorResolver,
       KeyringResolver,
       SnapshotResolver,
+      RemoteResolver,
     ],
     authChecker,
     validate: false,

@@ -19,6 +19,7 @@ import type { HostPort } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { repositoryRouter } from '../repository/repository-static.js';
+import { API_PATH } from '../remote/wire.js';
 import { logsRouter, uploadsRouter, type LogLocations } from './logs-router.js';
 
 export interface HttpServerOptions {
@@ -37,11 +38,13 @@ export interface HttpServerOptions {
   keys: InstanceKeyStore;
   /** dput's http method: `PUT /upload/<file>`. */
   upload?: Router;
+  /** mini-buildd's API calls remotes use: `/mini_buildd/api/{status,pub_key,handshake}/`. */
+  remoteApi?: Router;
   logger: Logger;
 }
 
 /** Paths the console's history-mode fallback must never answer (bare /repositories is a console page). */
-const NOT_CONSOLE = /^\/(graphql|logs|upload)(\/|$)|^\/repositories\/[^/]|^\/uploads\/[^/]+\//;
+const NOT_CONSOLE = /^\/(graphql|logs|upload|mini_buildd)(\/|$)|^\/repositories\/[^/]|^\/uploads\/[^/]+\//;
 
 export class HttpServer {
   private readonly server: http.Server;
@@ -125,6 +128,7 @@ export class HttpServer {
     this.app.use('/logs', logsRouter(opts.logs));
     this.app.use('/uploads', uploadsRouter(opts.spoolDir));
     if (opts.upload) this.app.use('/upload', opts.upload);
+    if (opts.remoteApi) this.app.use(API_PATH, opts.remoteApi);
     this.mountArchiveKey();
     this.mountConsole();
 

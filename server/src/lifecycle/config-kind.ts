@@ -16,6 +16,7 @@ export enum ConfigKind {
   REPOSITORY = 'REPOSITORY',
   UPLOADER = 'UPLOADER',
   CHROOT = 'CHROOT',
+  REMOTE = 'REMOTE',
 }
 registerEnumType(ConfigKind, { name: 'ConfigKind', description: 'A kind of configuration object' });
 
@@ -48,6 +49,8 @@ export interface KindContext {
   keys: InstanceKeyStore;
   dataDir: string;
   logger: Logger;
+  /** This instance's public HTTP URL (what remotes list us as); the lifecycle gives it, other callers need not. */
+  instanceUrl?(): string;
 }
 
 /** One editable (or read-only) field of a kind; values travel as JSON (references as keys). */

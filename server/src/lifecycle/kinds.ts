@@ -5,6 +5,7 @@ import { chrootKind } from '../chroot/chroot.kind.js';
 import { distributionKind } from '../distribution/distribution.kind.js';
 import { daemonConfigKind } from '../instance/daemon-config.kind.js';
 import { layoutKind } from '../layout/layout.kind.js';
+import { remoteKind } from '../remote/remote.kind.js';
 import { repositoryKind } from '../repository/repository.kind.js';
 import { uploaderKind } from '../uploader/uploader.kind.js';
 import type { KindHandler } from './config-kind.js';
@@ -20,4 +21,5 @@ export const configKinds = [
   repositoryKind,
   uploaderKind,
   chrootKind,
+  remoteKind,
 ] as unknown as KindHandler[];

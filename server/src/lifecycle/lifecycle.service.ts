@@ -41,6 +41,7 @@ export class LifecycleService {
     private readonly keys: InstanceKeyStore,
     private readonly dataDir: string,
     private readonly logger: Logger,
+    private readonly instanceUrl: () => string = () => '',
   ) {
     for (const h of handlers) {
       this.byEntity.set(h.entity, h);
@@ -148,6 +149,43 @@ export class LifecycleService {
     });
   }
 
+  /**
+   * Checks an active (or auto-reactivating) object again on a schedule (a remote, every minute),
+   * returning whether it passed. Only changes are recorded: an active object that fails drops to
+   * auto-reactivate with CONFIG_FAILED, one that comes back is CONFIG_ACTIVATED; a pass of an active
+   * object and another failure of a reactivating one only update it (no event, no mail every minute).
+   */
+  recheck(kind: ConfigKind, key: string): Promise<boolean> {
+    return this.serialise(async () => {
+      const em = this.orm.em.fork();
+      const o = await this.require(em, kind, key);
+      const h = this.handlerOf(o);
+      if (!(o instanceof Configurable) || !h.lifecycle || !o.isActiveOrReactivating()) return false;
+      const wasActive = o.status === ConfigStatus.ACTIVE;
+      try {
+        await this.runCheck(em, o, h);
+      } catch (err) {
+        if (wasActive)
+          await this.fail(em, o, h, 'scheduler', 'check', err, () => o.markCheckFailed(message(err))).catch(
+            (failed: unknown) => {
+              if (!(failed instanceof DomainError)) throw failed;
+            },
+          );
+        else {
+          this.logger.debug({ kind, key, err: message(err) }, 'still failing; will check again');
+          o.markCheckFailed(message(err));
+          await em.flush();
+        }
+        return false;
+      }
+      if (wasActive) {
+        o.markCheckPassed();
+        await em.flush();
+      } else await this.passed(em, o, h, 'scheduler');
+      return true;
+    });
+  }
+
   /** Marks `o`'s dependants changed (after `o` itself was edited), with an event each. */
   async markDependantsChanged(
     em: EntityManager,
@@ -208,20 +246,30 @@ export class LifecycleService {
     if (o.checkState === CheckState.CHANGED)
       throw new DomainError('LIFECYCLE', `${label(h.kind)} ${h.keyOf(o)} was changed: prepare it again, then check`);
     try {
-      if (o.isActiveOrReactivating()) {
-        const inactive = ((await h.dependencies?.(em, o)) ?? []).filter(
-          (d) => d instanceof Configurable && this.handlerOf(d).lifecycle && !d.isActiveOrReactivating(),
-        );
-        if (inactive.length)
-          throw new LifecycleError(
-            'DEPENDENCY_INACTIVE',
-            `it needs ${inactive.map((d) => this.describeRef(d)).join(', ')} to be active`,
-          );
-      }
-      await h.check?.(o, this.context(em));
+      await this.runCheck(em, o, h);
     } catch (err) {
       await this.fail(em, o, h, by, 'check', err, () => o.markCheckFailed(message(err)));
     }
+    await this.passed(em, o, h, by);
+  }
+
+  /** The kind's check, after making sure an active object's dependencies are active too. */
+  private async runCheck(em: EntityManager, o: Configurable, h: KindHandler): Promise<void> {
+    if (o.isActiveOrReactivating()) {
+      const inactive = ((await h.dependencies?.(em, o)) ?? []).filter(
+        (d) => d instanceof Configurable && this.handlerOf(d).lifecycle && !d.isActiveOrReactivating(),
+      );
+      if (inactive.length)
+        throw new LifecycleError(
+          'DEPENDENCY_INACTIVE',
+          `it needs ${inactive.map((d) => this.describeRef(d)).join(', ')} to be active`,
+        );
+    }
+    await h.check?.(o, this.context(em));
+  }
+
+  /** Saves a passed check with its event; one that was auto-reactivating is active again. */
+  private async passed(em: EntityManager, o: Configurable, h: KindHandler, by: string | null): Promise<void> {
     let reactivated = false;
     await this.transition(em, o, h, by, EventType.CONFIG_CHECKED, 'checked', () => {
       reactivated = o.markCheckPassed();
@@ -326,7 +374,7 @@ export class LifecycleService {
   }
 
   private context(em: EntityManager): KindContext {
-    return { em, keys: this.keys, dataDir: this.dataDir, logger: this.logger };
+    return { em, keys: this.keys, dataDir: this.dataDir, logger: this.logger, instanceUrl: this.instanceUrl };
   }
 }
 
