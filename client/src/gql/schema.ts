@@ -926,16 +926,6 @@ export type Uploader = Configurable & {
   usable: Scalars['Boolean']['output'];
 };
 
-/** A configuration object with mini-buildd’s lifecycle */
-export type Configurable = {
-  status: ConfigStatus;
-  checkState: CheckState;
-  /** When the last check passed */
-  checkedAt: Maybe<Scalars['DateTimeISO']['output']>;
-  /** Why the last prepare or check failed */
-  problem: Maybe<Scalars['String']['output']>;
-};
-
 export type Mutation = {
   /** Signs in with a password and sets the console’s session cookie */
   signIn: User;
