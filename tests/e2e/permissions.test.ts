@@ -369,6 +369,59 @@ describe('the role × operation matrix', () => {
     }
   });
 
+  it('console: the profile makes an API token (its secret shown once), shows its last use and revokes it', async () => {
+    const browser = await ConsoleBrowser.launch({
+      baseURL: daemon.httpUrl,
+      viewport: { width: 1280, height: 900 },
+      timeoutMs: 15_000,
+      name: 'permissions-tokens',
+    });
+    try {
+      const password = 'token maker password';
+      await admin('mutation($p: String!) { userAdd(username: "perm-tokens", role: UPLOADER, password: $p) { id } }', {
+        p: password,
+      });
+      const page = await browser.signedInPage('/profile', 'perm-tokens', password);
+      const card = page.locator(tid('profile-tokens'));
+      await card.locator(tid('tokens-empty')).waitFor();
+      // A days value that is no number cannot be sent; a name is needed.
+      await card.locator(tid('token-days')).fill('soon');
+      await card.locator(tid('token-name')).fill('laptop');
+      assert.equal(await card.locator(tid('token-create')).isDisabled(), true);
+      await card.locator(tid('token-days')).fill('0');
+      await card.locator(tid('token-create')).click();
+      const refused = card.locator(tid('token-error'));
+      await refused.waitFor();
+      assert.equal(await refused.getAttribute('data-code'), 'BAD_USER_INPUT');
+      assert.match(await refused.innerText(), /from 1 to 3650, not 0/);
+
+      await card.locator(tid('token-days')).fill('30');
+      await card.locator(tid('token-create')).click();
+      const secret = (await card.locator(tid('token-secret')).innerText()).trim();
+      assert.match(secret, /^\S{32,}$/);
+      const row = card.locator(`${tid('token-row')}[data-name="laptop"]`);
+      assert.equal(await row.getAttribute('data-state'), 'active');
+      assert.equal((await row.locator(tid('token-last-used')).innerText()).trim(), 'never');
+      await card.locator(tid('token-created-close')).click();
+      assert.equal(await card.locator(tid('token-secret')).count(), 0);
+
+      // The secret works on the command line, and the profile shows it was used.
+      const listed = await daemon.cli(['token', 'list'], { token: secret });
+      assert.equal(listed.exitCode, 0, listed.stderr);
+      assert.match(listed.stdout, /laptop/);
+      await page.reload();
+      await page.locator(`${tid('token-row')}[data-name="laptop"] ${tid('token-last-used')} time`).waitFor();
+
+      await page.locator(`${tid('token-row')}[data-name="laptop"] ${tid('token-revoke')}`).click();
+      await page.locator(`${tid('token-row')}[data-name="laptop"][data-state="revoked"]`).waitFor();
+      const after = await daemon.cli(['token', 'list'], { token: secret });
+      assert.equal(after.exitCode, 4, after.stderr);
+      assert.match(after.stderr, /\(INVALID_TOKEN\)/);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('CLI: a refused call exits 4 and names the role it needs; a revoked token ends `events --follow`', async () => {
     const forbidden = await daemon.cli(['engine', 'stop'], { token: byRole.UPLOADER.token });
     assert.equal(forbidden.exitCode, 4, forbidden.stderr);

@@ -1,36 +1,39 @@
 import { gql } from '@urql/core';
-import type { CheckState, ConfigStatus, DateTimeISO, Role } from './types';
+import type * as S from '../gql/schema';
 
-export type UserState = 'PENDING' | 'ACTIVE' | 'DEACTIVATED';
-export type SignUpPolicy = 'CLOSED' | 'APPROVAL' | 'OPEN';
+import type { Role, SignUpPolicy } from '../gql/schema';
+
+export type { SignUpPolicy, UserState } from '../gql/schema';
 
 /** A user as the administration page shows it. */
-export interface Account {
-  id: string;
-  username: string;
-  role: Role;
-  state: UserState;
-  email: string | null;
-  createdAt: DateTimeISO;
-  lastSignInAt: DateTimeISO | null;
-  hasPassword: boolean;
-}
+export type Account = Pick<
+  S.User,
+  'id' | 'username' | 'role' | 'state' | 'email' | 'createdAt' | 'lastSignInAt' | 'hasPassword'
+>;
 
 /** An uploader key (the UPLOADER configuration object) with its user and grants. */
-export interface UploaderKey {
-  fingerprint: string;
-  username: string | null;
-  algorithm: string;
-  userIds: string[];
-  expiresAt: DateTimeISO | null;
-  status: ConfigStatus;
-  checkState: CheckState;
-  problem: string | null;
-  repositories: string[];
-  usable: boolean;
-}
+export type UploaderKey = Pick<
+  S.Uploader,
+  | 'fingerprint'
+  | 'username'
+  | 'algorithm'
+  | 'userIds'
+  | 'expiresAt'
+  | 'status'
+  | 'checkState'
+  | 'problem'
+  | 'repositories'
+  | 'usable'
+>;
+
+/** An API token as the profile lists it (never its secret: the daemon shows that once, at creation). */
+export type Token = Pick<
+  S.ApiToken,
+  'id' | 'name' | 'username' | 'createdAt' | 'expiresAt' | 'lastUsedAt' | 'revokedAt'
+>;
 
 const ACCOUNT_FIELDS = 'id username role state email createdAt lastSignInAt hasPassword';
+const TOKEN_FIELDS = 'id name username createdAt expiresAt lastUsedAt revokedAt';
 const KEY_FIELDS = 'fingerprint username algorithm userIds expiresAt status checkState problem repositories usable';
 
 export const SignUpPolicyQuery = gql<{ signUpPolicy: SignUpPolicy }, Record<string, never>>`
@@ -120,5 +123,26 @@ export const UserSetRoleMutation = gql<{ userSetRole: Account }, { username: str
 export const UserSetPasswordMutation = gql<{ userSetPassword: Account }, { username: string; password: string }>`
   mutation UserSetPassword($username: String!, $password: String!) {
     userSetPassword(username: $username, password: $password) { ${ACCOUNT_FIELDS} }
+  }
+`;
+
+export const TokensQuery = gql<{ tokens: Token[] }, Record<string, never>>`
+  query Tokens {
+    tokens { ${TOKEN_FIELDS} }
+  }
+`;
+
+export const TokenCreateMutation = gql<
+  { tokenCreate: { secret: string; token: Token } },
+  { name: string; expiresInDays: number | null }
+>`
+  mutation TokenCreate($name: String!, $expiresInDays: Int) {
+    tokenCreate(name: $name, expiresInDays: $expiresInDays) { secret token { ${TOKEN_FIELDS} } }
+  }
+`;
+
+export const TokenRevokeMutation = gql<{ tokenRevoke: Token }, { id: string }>`
+  mutation TokenRevoke($id: ID!) {
+    tokenRevoke(id: $id) { ${TOKEN_FIELDS} }
   }
 `;

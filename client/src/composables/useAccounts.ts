@@ -13,6 +13,9 @@ import {
   SignUpMutation,
   SignUpPolicyQuery,
   SignUpRequestsQuery,
+  TokenCreateMutation,
+  TokenRevokeMutation,
+  TokensQuery,
   UploaderKeysQuery,
   UserSetActiveMutation,
   UserSetPasswordMutation,
@@ -20,6 +23,7 @@ import {
   UsersQuery,
   type Account,
   type SignUpPolicy,
+  type Token,
   type UploaderKey,
 } from '../api/accountDocuments';
 import type { Role } from '../api/types';
@@ -107,6 +111,53 @@ export function useMyKeys() {
   const remove = (fingerprint: string) => change(() => mutate(RemoveKeyMutation, { fingerprint }, error));
 
   return { keys, loading, busy, error, load, add, remove };
+}
+
+/**
+ * The signed-in user's API tokens (an administrator's `tokens` holds everybody's: only `username`'s are
+ * kept). `created` holds the secret of the token just made, which the daemon shows this once.
+ */
+export function useMyTokens(username: () => string | null) {
+  const tokens = shallowRef<Token[]>([]);
+  const created = ref<{ name: string; secret: string } | null>(null);
+  const loading = ref(false);
+  const busy = ref(false);
+  const error = ref<ApiError | null>(null);
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    try {
+      const result = await read(TokensQuery, {});
+      if (result.error) error.value = toApiError(result.error);
+      tokens.value = (result.data?.tokens ?? []).filter((t) => t.username === username());
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function create(name: string, expiresInDays: number | null): Promise<boolean> {
+    busy.value = true;
+    try {
+      const data = await mutate(TokenCreateMutation, { name, expiresInDays }, error);
+      if (!data) return false;
+      created.value = { name: data.tokenCreate.token.name, secret: data.tokenCreate.secret };
+      await load();
+      return true;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function revoke(id: string): Promise<void> {
+    busy.value = true;
+    try {
+      if (await mutate(TokenRevokeMutation, { id }, error)) await load();
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { tokens, created, loading, busy, error, load, create, revoke };
 }
 
 /**
