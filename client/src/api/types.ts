@@ -338,6 +338,16 @@ export interface PackageVersion {
   rollback: number | null;
 }
 
+/** One version of a source package in one snapshot of a distribution. */
+export interface PackageSnapshotVersion {
+  repository: string;
+  /** The distribution it is a snapshot of. */
+  distribution: string;
+  snapshot: string;
+  version: string;
+  component: string;
+}
+
 export interface BuildTime {
   build: string;
   version: string;
@@ -349,6 +359,7 @@ export interface BuildTime {
 export interface PackageTracker {
   source: string;
   versions: PackageVersion[];
+  snapshots: PackageSnapshotVersion[];
   uploads: Upload[];
   builds: UploadBuild[];
   events: DaemonEvent[];
@@ -404,6 +415,8 @@ export interface BrowserEntry {
   distribution: string;
   version: string | null;
   rollbacks: { rollback: number; distribution: string; version: string }[];
+  /** The snapshots of this distribution that hold the source, oldest first. */
+  snapshots: { name: string; version: string }[];
 }
 
 export interface RepositoryBrowser {
