@@ -299,7 +299,9 @@ export class StagingResolver {
     );
   }
 
-  @Query(() => RepositoryBrowser, { description: 'Every source package of a repository with versions and rollbacks' })
+  @Query(() => RepositoryBrowser, {
+    description: 'Every source package of a repository with versions, rollbacks and the snapshots holding it',
+  })
   repositoryBrowser(@Ctx() ctx: Context, @Arg('repository', () => String) repository: string) {
     return ctx.services.staging.browse(repository);
   }
