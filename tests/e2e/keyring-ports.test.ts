@@ -1,9 +1,11 @@
 // External ports and the keyring package end to end, on a real daemon with a real chroot
 // (PipelineFixture): `debyard port-ext` of a real .dsc from the Debian mirror (netbase, arch all,
 // debhelper only), its signature checked against debian-keyring, and its bad inputs over GraphQL and
-// the CLI; `debyard keyring-package`, then on a clean chroot session: install it once from a bootstrap
-// source, follow one of its .sources and `apt-get update` with nothing else set up; the console's
-// keyring package card and external port form in Chromium. Snapshots: snapshots.test.ts.
+// the CLI; `debyard keyring-package --without-migration` (it stays in unstable), then on a clean chroot
+// session: install it once from a bootstrap source, follow one of its .sources and `apt-get update` with
+// nothing else set up; the console's keyring package card and external port form in Chromium; its
+// rebuild after a new repository, migrated along unstable -> testing -> stable in both repositories.
+// Snapshots: snapshots.test.ts.
 //
 // The `it`s run in order and share one daemon.
 import assert from 'node:assert/strict';
@@ -17,7 +19,7 @@ import { schrootName } from '@debyard/server/dist/chroot/chroot-ops.js';
 import * as openpgp from 'openpgp';
 import { execa } from 'execa';
 import type { Page } from 'playwright-core';
-import { inChrootSession } from '../support/apt.js';
+import { aptSessionWithSource } from '../support/apt.js';
 import { ADMIN_PASSWORD, ConsoleBrowser, setPassword, tid } from '../support/browser.js';
 import { eventually } from '../support/daemon.js';
 import { DIST, PipelineFixture, V } from '../support/pipeline.js';
@@ -27,6 +29,7 @@ const NETBASE_DIR = 'http://deb.debian.org/debian/pool/main/n/netbase/';
 const NETBASE_VERSIONS = ['6.5', '6.4', '6.6', '6.7'];
 const EXPERIMENTAL = 'bookworm-test-experimental';
 const STABLE = 'bookworm-test-stable';
+const TESTING = 'bookworm-test-testing';
 const SETTLED = ['INSTALLED', 'FAILED', 'REJECTED'];
 const PORT_FIELDS =
   'id state via source version distribution signedBy uploader reason changesUrl port { from fromVersion by }';
@@ -206,10 +209,10 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
     assert.deepEqual(await incomingPortDir(), [], 'nothing left in incoming/port');
   });
 
-  it('keyring-package builds <identity>-archive-keyring into unstable; a clean chroot installs it and then follows one of its .sources with nothing else', async () => {
+  it('keyring-package --without-migration builds <identity>-archive-keyring into unstable only; a clean chroot installs it and then follows one of its .sources with nothing else', async () => {
     const t0 = Date.now();
     const name = `${f.identity}-archive-keyring`;
-    const r = await f.daemon.cli(['keyring-package', '--wait'], { timeoutMs: 300_000 });
+    const r = await f.daemon.cli(['keyring-package', '--without-migration', '--wait'], { timeoutMs: 300_000 });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const row = new RegExp(`^${DIST}\\s+(\\d{14}~test12\\+1)\\s+uploaded\\s+(\\d+)$`, 'm').exec(r.stdout);
     assert.ok(row, r.stdout);
@@ -218,6 +221,14 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
     assert.equal(upload?.state, 'INSTALLED', upload?.reason ?? '');
     assert.equal(upload.signedBy, instanceKey);
     assert.equal(await versionIn(name, DIST), version);
+    // Without migration no job was queued with INSTALLED: it stays in unstable.
+    const installed = (
+      await f.gql<{ events: { type: string; payload: { upload?: number; migrateAlong?: boolean } }[] }>(
+        '{ events(limit: 200) { type payload } }',
+      )
+    ).events.find((e) => e.type === 'INSTALLED' && String(e.payload.upload) === upload.id);
+    assert.equal(installed?.payload.migrateAlong, false, JSON.stringify(installed));
+    assert.deepEqual([await versionIn(name, TESTING), await versionIn(name, STABLE)], [undefined, undefined]);
 
     // Nothing changed: asking again uploads nothing.
     const again = await f.daemon.cli(['keyring-package', '--json']);
@@ -251,11 +262,11 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
     // goes; one of the package's .sources is copied into place, and apt-get update checks the signature
     // with the key the package installed, warnings counting as errors.
     const sourcesFile = `/usr/share/${name}/sources/bookworm/test_unstable.sources`;
-    const session = await inChrootSession(chroot(), [
-      // Only debyard's repository: nothing here needs Debian's, and its indices take a while.
-      'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*',
-      `echo 'deb [trusted=yes] ${f.daemon.httpUrl}/repositories/test/ ${DIST} main' > /etc/apt/sources.list.d/bootstrap.list`,
-      'apt-get -q update',
+    const bootstrap = {
+      line: () => `deb [trusted=yes] ${f.daemon.httpUrl}/repositories/test/ ${DIST} main`,
+      name: 'bootstrap',
+    };
+    const session = await aptSessionWithSource(chroot(), bootstrap, [
       `apt-get -q -y --no-install-recommends install ${name}`,
       'rm /etc/apt/sources.list.d/bootstrap.list',
       'rm -rf /var/lib/apt/lists/*',
@@ -305,6 +316,8 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
       await card.locator(tid('keyring-package-confirmation')).innerText(),
       new RegExp(`uploads it to ${DIST} wherever its version is not there yet`),
     );
+    // The migration choice goes along with the build (nothing is uploaded here: it is up to date).
+    await card.locator(tid('keyring-package-without-migration')).check();
     await card.locator(tid('keyring-package-confirm')).click();
     await card
       .locator(`${tid('keyring-package-result')}[data-distribution="${DIST}"][data-state="UP_TO_DATE"]`)
@@ -335,7 +348,7 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
     assert.equal(port.distribution, EXPERIMENTAL);
   });
 
-  it('a new repository rebuilds the keyring package by itself: a new version in every keyring suite, holding its sources', async () => {
+  it('a new repository rebuilds the keyring package by itself: a new version in every keyring suite, holding its sources, migrated along to testing and stable', async () => {
     const t0 = Date.now();
     const name = `${f.identity}-archive-keyring`;
     const OTHER = 'bookworm-other-unstable';
@@ -358,6 +371,23 @@ describe('external ports and the keyring package', { concurrency: false }, () =>
     const made = (await uploads(name)).filter((u) => u.version === version || u.distribution === OTHER);
     assert.equal(made.length, 2);
     assert.ok(made.every((u) => u.port?.by === 'configuration change' && u.signedBy === instanceKey));
+    // Once installed, each is migrated along its chain: unstable -> testing -> stable.
+    for (const [repo, v] of [
+      ['test', version],
+      ['other', otherVersion],
+    ])
+      await eventually(async () => {
+        const there = await Promise.all(
+          ['testing', 'stable'].map((suite) => versionIn(name, `bookworm-${repo}-${suite}`)),
+        );
+        return there.every((t) => t === v) || undefined;
+      }, 120_000);
+    const migrated = (
+      await f.gql<{ events: { type: string; payload: { source?: string; distribution?: string } }[] }>(
+        '{ events(limit: 200) { type payload } }',
+      )
+    ).events.filter((e) => e.type === 'MIGRATED' && e.payload.source === name);
+    assert.equal(migrated.length, 4, JSON.stringify(migrated));
 
     const deb = await fetch(
       `${f.daemon.httpUrl}/repositories/other/pool/main/${name[0]}/${name}/${name}_${otherVersion}_all.deb`,

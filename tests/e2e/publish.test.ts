@@ -1,7 +1,8 @@
 // Publishing apt can trust, end to end on a real daemon with a real chroot: a validity (Valid-Until) set
 // on repository test; then two apt clients (by-hash as the Release asks, and by-hash forced, with
 // Contents) and a poller of InRelease and every by-hash file it lists run in a tight loop while 20
-// uploads and rebuilds are installed, and none of them may ever fail (bad-inputs C.4 cases 29-30).
+// uploads and rebuilds are installed and each migrated from unstable to testing, and none of
+// them may ever fail (bad-inputs C.4 cases 29-30; issue 6: "... installed and migrated never fails").
 //
 // The `it`s run in order and share one daemon.
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { DIST, PipelineFixture, V } from '../support/pipeline.js';
 import { byHash, checkByHashOnDisk, sha256, sha256List, signedRelease, unwritten } from '../support/publish.js';
 
 const ROLLBACK0 = `${DIST}-rollback0`;
+const TESTING = 'bookworm-test-testing';
 
 describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during installs', { concurrency: false }, () => {
   let f: PipelineFixture;
@@ -66,12 +68,14 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
     assert.ok((await checkByHashOnDisk(path.join(repoDir(), 'dists'))) > 0);
   });
 
-  it('an apt-get update loop never fails while 20 uploads and rebuilds are installed', async () => {
+  it('an apt-get update loop never fails while 20 uploads and rebuilds are installed and migrated', async () => {
     const lines = (k: string) =>
       [
         `deb [signed-by=${k}] ${repoUrl()} ${DIST} main`,
         `deb-src [signed-by=${k}] ${repoUrl()} ${DIST} main`,
         `deb [signed-by=${k}] ${repoUrl()} ${ROLLBACK0} main`,
+        `deb [signed-by=${k}] ${repoUrl()} ${TESTING} main`,
+        `deb [signed-by=${k}] ${repoUrl()} ${TESTING}-rollback0 main`,
       ].join('\n') + '\n';
     const clients = {
       'by-hash as the Release says': await aptUpdateLoop({ line: lines, keyring, pauseMs: 200 }),
@@ -87,18 +91,22 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
         ],
       }),
     };
-    // A poller: InRelease, then every by-hash file it lists, at once; each must be there and right.
+    // A poller: InRelease of unstable and testing, then every by-hash file each lists, at once; each
+    // must be there and right.
     const poll = { runs: 0, fetches: 0, problems: [] as string[] };
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        const text = await (await fetch(`${repoUrl()}dists/${DIST}/InRelease`)).text();
-        for (const e of sha256List(text.replace(/^- /gm, ''))) {
-          if (unwritten(e.path)) continue;
-          const res = await fetch(`${repoUrl()}dists/${DIST}/${byHash(e)}`);
-          const body = new Uint8Array(await res.arrayBuffer());
-          poll.fetches++;
-          if (res.status !== 200 || sha256(body) !== e.sha256) poll.problems.push(`${res.status} ${byHash(e)}`);
+        for (const dist of [DIST, TESTING]) {
+          const text = await (await fetch(`${repoUrl()}dists/${dist}/InRelease`)).text();
+          for (const e of sha256List(text.replace(/^- /gm, ''))) {
+            if (unwritten(e.path)) continue;
+            const res = await fetch(`${repoUrl()}dists/${dist}/${byHash(e)}`);
+            const body = new Uint8Array(await res.arrayBuffer());
+            poll.fetches++;
+            if (res.status !== 200 || sha256(body) !== e.sha256)
+              poll.problems.push(`${res.status} ${dist}/${byHash(e)}`);
+          }
         }
         poll.runs++;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -107,6 +115,7 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
 
     const t0 = Date.now();
     const installed: { name: string; version: string; seconds: number }[] = [];
+    const migrated: string[] = [];
     const expectInstalled = async (name: string, version: string) => {
       const u = await f.settled(name, version);
       assert.equal(u.state, 'INSTALLED', `${name} ${version}: ${u.reason ?? ''}`);
@@ -117,12 +126,22 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
       installed.push({ name, version: 'rebuild', seconds: NaN });
     };
+    // Each install is migrated to testing (its version there goes to rollback0) before the next upload.
+    const migrate = async (name: string) => {
+      const r = await f.daemon.cli(['migrate', name, DIST], { timeoutMs: 120_000 });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      migrated.push(name);
+    };
     const chain = async (name: string, uploads: number, rebuilds: number) => {
       for (let n = 1; n <= uploads; n++) {
         await f.upload(name, V(`1.${n}`));
         await expectInstalled(name, V(`1.${n}`));
+        await migrate(name);
       }
-      for (let n = 0; n < rebuilds; n++) await rebuild(name);
+      for (let n = 0; n < rebuilds; n++) {
+        await rebuild(name);
+        await migrate(name);
+      }
     };
     try {
       // Four chains side by side on three build slots: 6 + 6 + 4 + 4 installs (each chain's last a rebuild).
@@ -131,8 +150,8 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
         chain('hello-c', 5, 1),
         chain('hello-t', 3, 1),
         (async () => {
-          // It build-depends on hello-c: once that is in.
-          await eventually(async () => installed.some((i) => i.name === 'hello-c') || undefined, 300_000);
+          // It build-depends and depends on hello-c: once that is in and migrated.
+          await eventually(async () => migrated.includes('hello-c') || undefined, 300_000);
           await chain('uses-hello', 3, 1);
         })(),
       ]);
@@ -145,7 +164,7 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
       await Promise.all(Object.entries(clients).map(async ([name, c]) => [name, await c.stop()] as const)),
     );
     console.log(
-      `# ${installed.length} installs in ${seconds.toFixed(0)} s; ` +
+      `# ${installed.length} installs and ${migrated.length} migrations in ${seconds.toFixed(0)} s; ` +
         Object.entries(results)
           .map(
             ([name, r]) =>
@@ -155,6 +174,7 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
         `; poller: ${poll.runs} InRelease, ${poll.fetches} by-hash fetches, ${poll.problems.length} problems`,
     );
     assert.equal(installed.length, 20);
+    assert.equal(migrated.length, 20);
     for (const [name, r] of Object.entries(results)) {
       assert.deepEqual(r.failures, [], `${name}: ${JSON.stringify(r.failures.slice(0, 3), null, 1)}`);
       assert.ok(r.runs >= 10, `${name} ran only ${r.runs} times`);
@@ -167,6 +187,7 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
     const release = await signedRelease(repoUrl(), DIST, keyringFile);
     assert.match(release, /^Valid-Until: /m);
     assert.ok((await checkByHashOnDisk(path.join(repoDir(), 'dists'))) > 0);
+    await signedRelease(repoUrl(), TESTING, keyringFile);
     // Older generations are kept: the history of unstable names the newest Release and two before it at least.
     const history = JSON.parse(await fs.readFile(path.join(repoDir(), 'by-hash-history', `${DIST}.json`), 'utf8')) as {
       generations: { release: string }[];

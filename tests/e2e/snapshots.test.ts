@@ -2,7 +2,9 @@
 // create` of unstable, then a newer upload, and apt in a clean chroot session installs the old version
 // from the snapshot's apt line, signature checked; bad input for create and delete (code, CLI exit
 // code, nothing made); the weekly schedule (stable gets one, an expired one goes); deleting drops the
-// snapshot's references; the console's snapshot list, form and delete in Chromium.
+// snapshot's references; the console's snapshot list, form and delete in Chromium. The consumer views
+// (ls, show, GraphQL, the console's package page and repository browser) list the snapshots holding a
+// source; removing the repository removes its snapshots.
 //
 // The `it`s run in order and share one daemon.
 import assert from 'node:assert/strict';
@@ -11,7 +13,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { schrootName } from '@debyard/server/dist/chroot/chroot-ops.js';
 import { execa } from 'execa';
-import { inChrootSession } from '../support/apt.js';
+import { aptSessionWithSource } from '../support/apt.js';
 import { ADMIN_PASSWORD, ConsoleBrowser, setPassword, tid } from '../support/browser.js';
 import { DIST, PipelineFixture, V } from '../support/pipeline.js';
 
@@ -95,19 +97,13 @@ describe('snapshots', { concurrency: false }, () => {
     assert.equal(await versionIn('hello-all', DIST), V('2.0'));
 
     // A clean session that knows only the snapshot, the key in Signed-By: the old version comes.
-    const line = aptLine.replace(/signed-by=[^\]]+/, 'signed-by=/etc/apt/keyrings/debyard.gpg');
-    const session = await inChrootSession(
+    const session = await aptSessionWithSource(
       schrootName(f.daemon.dataDir, 'bookworm-amd64'),
+      { line: (key) => aptLine.replace(/signed-by=[^\]]+/, `signed-by=${key}`), keyring, name: 'snapshot' },
       [
-        'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*',
-        'mkdir -p /etc/apt/keyrings',
-        'base64 -d > /etc/apt/keyrings/debyard.gpg',
-        `echo '${line}' > /etc/apt/sources.list.d/snapshot.list`,
-        'apt-get -q -o APT::Update::Error-Mode=any update',
         'apt-get -q -y --no-install-recommends install hello-all',
         "dpkg-query -W -f='installed ${Version}\\n' hello-all",
       ],
-      Buffer.from(keyring).toString('base64'),
     );
     assert.equal(session.exitCode, 0, session.output);
     assert.match(session.output, new RegExp(`${DIST}/snapshots/before-2\\.0 InRelease`));
@@ -156,6 +152,70 @@ describe('snapshots', { concurrency: false }, () => {
       (JSON.parse(ls.stdout) as SnapshotRow[]).map((s) => s.name),
       ['before-2.0'],
     );
+  });
+
+  it('ls, show, GraphQL and the console list the snapshot that holds the older version', async () => {
+    const held = {
+      repository: 'test',
+      distribution: DIST,
+      snapshot: 'before-2.0',
+      version: V('1.0'),
+      component: 'main',
+    };
+    const q = await f.gql<{
+      package: { snapshots: (typeof held)[] };
+      repositoryBrowser: {
+        entries: {
+          source: string;
+          distribution: string;
+          version: string;
+          snapshots: { name: string; version: string }[];
+        }[];
+      };
+    }>(
+      `{ package(source: "hello-all") { snapshots { repository distribution snapshot version component } }
+         repositoryBrowser(repository: "test") { entries { source distribution version snapshots { name version } } } }`,
+    );
+    assert.deepEqual(q.package.snapshots, [held]);
+    assert.deepEqual(
+      q.repositoryBrowser.entries.filter((e) => e.source === 'hello-all' && e.snapshots.length),
+      [
+        {
+          source: 'hello-all',
+          distribution: DIST,
+          version: V('2.0'),
+          snapshots: [{ name: 'before-2.0', version: V('1.0') }],
+        },
+      ],
+    );
+
+    const ls = await f.daemon.cli(['ls', 'hello-all']);
+    assert.equal(ls.exitCode, 0, ls.stderr);
+    const [versions, snapshots] = ls.stdout.split('in snapshots:');
+    assert.match(versions!, new RegExp(`^test\\s+${DIST}\\s+${V('2.0').replace(/[.+]/g, '\\$&')}\\s+main\\b`, 'm'));
+    assert.match(
+      snapshots ?? '',
+      new RegExp(`^test\\s+${DIST}\\s+before-2\\.0\\s+${V('1.0').replace(/[.+]/g, '\\$&')}\\s+main$`, 'm'),
+    );
+    const show = await f.daemon.cli(['show', 'hello-all', '--json']);
+    assert.equal(show.exitCode, 0, show.stderr);
+    assert.deepEqual((JSON.parse(show.stdout) as { snapshots: unknown }).snapshots, [held]);
+    assert.match((await f.daemon.cli(['show', 'hello-all'])).stdout, /in snapshots:\n.*\n.*before-2\.0/);
+
+    // The console: the package page and the repository browser (as anyone may read them).
+    const page = await (await browser.newContext()).newPage();
+    await page.goto('/packages/hello-all');
+    await page
+      .locator(
+        `${tid('package-snapshot')}[data-distribution="${DIST}"][data-snapshot="before-2.0"][data-version="${V('1.0')}"]`,
+      )
+      .waitFor();
+    await page.goto('/browse/test');
+    const cell = page.locator(
+      `${tid('browser-package')}[data-source="hello-all"] ${tid('browser-cell')}[data-distribution="${DIST}"]`,
+    );
+    assert.equal(await cell.getAttribute('data-version'), V('2.0'));
+    await cell.locator(`${tid('browser-snapshot')}[data-snapshot="before-2.0"][data-version="${V('1.0')}"]`).waitFor();
   });
 
   it('the weekly schedule snapshots the stable suites and deletes expired snapshots; delete drops the references', async () => {
@@ -242,5 +302,24 @@ describe('snapshots', { concurrency: false }, () => {
     await list.locator(`${tid('snapshot-row')}[data-name="weekly-${today()}"]`).waitFor();
     assert.equal(await list.locator(tid('snapshot-create-form')).count(), 0);
     assert.equal(await list.locator(tid('snapshot-delete')).count(), 0);
+  });
+
+  it('removing a repository removes its snapshots: their rows and their published directories', async () => {
+    const before = JSON.parse((await f.daemon.cli(['snapshot', 'ls', '--json'])).stdout) as SnapshotRow[];
+    assert.ok(before.length > 0, 'the weekly snapshot is there');
+    const removed = await f.daemon.cli(['config', 'repository', 'remove', 'test'], { timeoutMs: 120_000 });
+    assert.equal(removed.exitCode, 0, removed.stdout + removed.stderr);
+    const after = await f.daemon.cli(['snapshot', 'ls', '--json']);
+    assert.equal(after.exitCode, 0, after.stderr);
+    assert.deepEqual(JSON.parse(after.stdout), []);
+    const rows = await f.gql<{ snapshots: unknown[]; package: { snapshots: unknown[] } }>(
+      '{ snapshots { name } package(source: "hello-all") { snapshots { snapshot } } }',
+    );
+    assert.deepEqual(rows, { snapshots: [], package: { snapshots: [] } });
+    for (const s of before)
+      await assert.rejects(
+        fs.stat(path.join(f.daemon.dataDir, 'repositories/test/dists', s.distribution, 'snapshots', s.name)),
+        { code: 'ENOENT' },
+      );
   });
 });

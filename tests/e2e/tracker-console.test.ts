@@ -190,7 +190,7 @@ describe('package CLI against the real daemon', { timeout: 120_000 }, () => {
     assert.match(show.stdout, /no uploads/);
     assert.match(show.stdout, /no builds/);
     const shown = JSON.parse((await daemon.cli(['--json', 'show', 'hello'])).stdout) as Record<string, unknown>;
-    assert.deepEqual(shown, { source: 'hello', versions: [], uploads: [], builds: [] });
+    assert.deepEqual(shown, { source: 'hello', versions: [], snapshots: [], uploads: [], builds: [] });
     const bad = await daemon.cli(['ls', 'Bad_Name']);
     assert.equal(bad.exitCode, 2);
     assert.match(bad.stderr, /"Bad_Name" is not a source package name/);

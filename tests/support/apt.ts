@@ -169,3 +169,30 @@ export async function inChrootSession(
   );
   return { exitCode: r.exitCode ?? -1, output: String(r.all) };
 }
+
+/**
+ * A throw-away chroot session (see {@link inChrootSession}) whose apt knows one source only, as a client
+ * set up by hand would: Debian's sources go (nothing here needs them, and their indices take a while),
+ * `line` becomes `/etc/apt/sources.list.d/<name>.list` — with `keyring` written to the path it gets
+ * (for `signed-by`), when given — and `apt-get update` runs with warnings as errors; then `script`.
+ */
+export function aptSessionWithSource(
+  chroot: string,
+  source: { line: (keyringPath: string) => string; keyring?: Uint8Array; name?: string },
+  script: string[],
+): Promise<{ exitCode: number; output: string }> {
+  const keyPath = '/etc/apt/keyrings/debyard.gpg';
+  const name = source.name ?? 'debyard';
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`bad sources file name ${name}`);
+  return inChrootSession(
+    chroot,
+    [
+      'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*',
+      ...(source.keyring ? ['mkdir -p /etc/apt/keyrings', `base64 -d > ${keyPath}`] : []),
+      `printf '%s\\n' '${source.line(keyPath).replace(/'/g, '')}' > /etc/apt/sources.list.d/${name}.list`,
+      'apt-get -q -o APT::Update::Error-Mode=any update',
+      ...script,
+    ],
+    source.keyring ? Buffer.from(source.keyring).toString('base64') : '',
+  );
+}

@@ -67,9 +67,12 @@ export const KeyringPackageQuery = gql<{ keyringPackage: KeyringPackage | null }
   }
 `;
 
-export const BuildKeyringPackagesMutation = gql<{ buildKeyringPackages: KeyringTarget[] }, Record<string, never>>`
-  mutation BuildKeyringPackages {
-    buildKeyringPackages {
+export const BuildKeyringPackagesMutation = gql<
+  { buildKeyringPackages: KeyringTarget[] },
+  { withoutMigration: boolean }
+>`
+  mutation BuildKeyringPackages($withoutMigration: Boolean!) {
+    buildKeyringPackages(withoutMigration: $withoutMigration) {
       distribution
       version
       state

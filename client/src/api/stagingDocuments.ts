@@ -59,6 +59,10 @@ export const RepositoryBrowserQuery = gql<{ repositoryBrowser: RepositoryBrowser
           distribution
           version
         }
+        snapshots {
+          name
+          version
+        }
       }
     }
   }

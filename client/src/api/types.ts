@@ -152,6 +152,7 @@ export type UploadPage = Omit<S.UploadPage, 'nodes'> & { nodes: Upload[] };
 export type UploadFilter = Partial<Pick<S.QueryUploadsArgs, 'state' | 'source' | 'repository'>>;
 
 export type PackageVersion = S.PackageVersion;
+export type PackageSnapshotVersion = S.PackageSnapshotVersion;
 export type BuildTime = S.BuildTime;
 export type PackageTracker = Omit<S.PackageTracker, 'uploads'> & { uploads: Upload[] };
 export type PackageSummary = S.PackageSummary;

@@ -112,6 +112,13 @@ export const PackageQuery = gql<{ package: PackageTracker }, { source: string }>
         component
         rollback
       }
+      snapshots {
+        repository
+        distribution
+        snapshot
+        version
+        component
+      }
       uploads(first: 50) {
         ...UploadFields
       }

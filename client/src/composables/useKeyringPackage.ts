@@ -9,7 +9,10 @@ import {
 import { toApiError, type ApiError } from '../api/errors';
 import { NO_ANSWER } from './useLatestQuery';
 
-/** The keyring package: what it is and where it is built; `build` (admins) uploads it where it is not up to date. */
+/**
+ * The keyring package: what it is and where it is built; `build` (admins) uploads it where it is not up
+ * to date, migrated along its suite's chain once installed unless `withoutMigration`.
+ */
 export function useKeyringPackage() {
   const info = shallowRef<KeyringPackage | null>(null);
   const error = ref<ApiError | null>(null);
@@ -23,11 +26,13 @@ export function useKeyringPackage() {
     info.value = result.data?.keyringPackage ?? null;
   }
 
-  async function build(): Promise<void> {
+  async function build(opts: { withoutMigration?: boolean } = {}): Promise<void> {
     busy.value = true;
     buildError.value = null;
     try {
-      const result = await client.mutation(BuildKeyringPackagesMutation, {}).toPromise();
+      const result = await client
+        .mutation(BuildKeyringPackagesMutation, { withoutMigration: opts.withoutMigration ?? false })
+        .toPromise();
       if (result.error || !result.data) buildError.value = result.error ? toApiError(result.error) : NO_ANSWER;
       else results.value = result.data.buildKeyringPackages;
       await load();

@@ -44,7 +44,7 @@ export type Query = {
   portTargets: Array<Scalars['String']['output']>;
   /** What migrate, remove or restore would do, refused with the same codes; changes nothing. checkDependencies also runs a migration’s dependency check */
   stagingPlan: RepositoryChange;
-  /** Every source package of a repository with versions and rollbacks */
+  /** Every source package of a repository with versions, rollbacks and the snapshots holding it */
   repositoryBrowser: RepositoryBrowser;
   /** debdiff between two versions of a source in a repository (default: the first that has both) */
   debdiff: DebdiffResult;
@@ -340,6 +340,8 @@ export type PackageTracker = {
   source: Scalars['String']['output'];
   /** Its versions in every distribution of every prepared repository (reprepro) */
   versions: Array<PackageVersion>;
+  /** The snapshots that hold it, with the version each holds (per repository and distribution, oldest first) */
+  snapshots: Array<PackageSnapshotVersion>;
   /** Its uploads, newest first */
   uploads: Array<Upload>;
   /** Its builds (test builds included), newest first */
@@ -372,6 +374,18 @@ export type PackageVersion = {
   component: Scalars['String']['output'];
   /** N when the distribution is rollback N of its suite */
   rollback: Maybe<Scalars['Int']['output']>;
+};
+
+/** One version of a source package in one snapshot of a distribution */
+export type PackageSnapshotVersion = {
+  /** Repository identity */
+  repository: Scalars['String']['output'];
+  /** The distribution it is a snapshot of: <codename>-<repo>-<suite> */
+  distribution: Scalars['String']['output'];
+  /** The snapshot’s name (apt suite <distribution>/snapshots/<name>) */
+  snapshot: Scalars['String']['output'];
+  version: Scalars['String']['output'];
+  component: Scalars['String']['output'];
 };
 
 /** A source upload (.changes) and what became of it */
@@ -436,6 +450,8 @@ export type PortOrigin = {
   by: Scalars['String']['output'];
   /** The upload whose auto-ports option made it */
   autoPortOf: Maybe<Scalars['Int']['output']>;
+  /** The keyring package: migrated along the whole chain of its suite once installed */
+  migrateAlong: Maybe<Scalars['Boolean']['output']>;
 };
 
 /** Something that happened in this debyard instance */
@@ -492,6 +508,7 @@ export type EventType =
   | 'UNSUBSCRIBED'
   | 'MAIL_FAILED'
   | 'MIGRATED'
+  | 'MIGRATION_FAILED'
   | 'REMOVED'
   | 'RESTORED'
   | 'SNAPSHOT_CREATED'
@@ -638,22 +655,31 @@ export type BrowserSuite = {
   uploadable: Scalars['Boolean']['output'];
 };
 
-/** A source in one suite of one codename: the version there and its rollbacks */
+/** A source in one suite of one codename: the version there, its rollbacks and the snapshots holding it */
 export type BrowserEntry = {
   source: Scalars['String']['output'];
   codename: Scalars['String']['output'];
   suite: Scalars['String']['output'];
   /** <codename>-<repo>-<suite> */
   distribution: Scalars['String']['output'];
-  /** Null: only its rollbacks hold it */
+  /** Null: only its rollbacks or snapshots hold it */
   version: Maybe<Scalars['String']['output']>;
   rollbacks: Array<BrowserRollback>;
+  /** Oldest first */
+  snapshots: Array<BrowserSnapshot>;
 };
 
 /** A rollback of a suite holding a version of the source */
 export type BrowserRollback = {
   rollback: Scalars['Int']['output'];
   distribution: Scalars['String']['output'];
+  version: Scalars['String']['output'];
+};
+
+/** A snapshot of the distribution that holds the source */
+export type BrowserSnapshot = {
+  /** The snapshot’s name (apt suite <distribution>/snapshots/<name>) */
+  name: Scalars['String']['output'];
   version: Scalars['String']['output'];
 };
 
@@ -967,7 +993,7 @@ export type Mutation = {
   remove: RepositoryChange;
   /** Copies rollback N of a distribution back into it; what it holds goes into rollback0 first. Refused with ROLLBACK_OUT_OF_RANGE, ROLLBACK_EMPTY, VERSION_EXISTS, ROLLBACK_DISTRIBUTION, ROLLBACK_FULL */
   restore: RepositoryChange;
-  /** Builds <identity>-archive-keyring (the archive key, deb822 .sources per distribution with Signed-By, a dput-ng profile) into every distribution whose suite builds it, or those named: signed by the instance key, then checked, built and installed like any upload. Where its version is there already, nothing is uploaded (UP_TO_DATE); from now on it is rebuilt by itself when the key or the repositories change */
+  /** Builds <identity>-archive-keyring (the archive key, deb822 .sources per distribution with Signed-By, a dput-ng profile) into every distribution whose suite builds it, or those named: signed by the instance key, then checked, built and installed like any upload. Where its version is there already, nothing is uploaded (UP_TO_DATE); once installed, it is migrated along the whole chain of its suite (unstable -> testing -> stable) unless withoutMigration. From now on it is rebuilt (and migrated along) by itself when the key or the repositories change */
   buildKeyringPackages: Array<KeyringTarget>;
   /** Freezes a distribution as snapshot NAME (reprepro gensnapshot): apt can follow it as <dist>/snapshots/<name> and its packages stay until it is deleted. Refused: DISTRIBUTION_UNKNOWN, BAD_USER_INPUT (name), ALREADY_EXISTS */
   createSnapshot: Snapshot;
@@ -1149,6 +1175,7 @@ export type MutationRestoreArgs = {
 
 
 export type MutationBuildKeyringPackagesArgs = {
+  withoutMigration?: Scalars['Boolean']['input'];
   distributions: InputMaybe<Array<Scalars['String']['input']>>;
 };
 

@@ -35,24 +35,26 @@ export function addKeyringCommands(program: Command, client: ClientFactory): voi
     .description(
       'build <identity>-archive-keyring (the archive key, a deb822 .sources per distribution with Signed-By, a ' +
         'dput-ng profile) into every distribution whose suite builds it, where its version is not there yet; ' +
-        'from then on it is rebuilt when the key or the repositories change (admin)',
+        'once installed it is migrated along the whole chain of its suite (unstable -> testing -> stable); from ' +
+        'then on it is rebuilt (and migrated along) when the key or the repositories change (admin)',
     )
     .option(
       '-d, --distribution <dist>',
       'only this distribution; repeat for more',
       (v: string, all: string[] | undefined) => [...(all ?? []), v],
     )
+    .option('-M, --without-migration', 'leave it in the distributions it is uploaded to')
     .option('--wait', 'follow the new uploads until each is installed, failed or rejected: exit 1 unless all were')
-    .action(async (opts: { distribution?: string[]; wait?: boolean }, cmd: Command) => {
+    .action(async (opts: { distribution?: string[]; withoutMigration?: boolean; wait?: boolean }, cmd: Command) => {
       const { api, json } = client(cmd);
       const { keyringPackage } = await api.request<{ keyringPackage: { name: string } | null }>(
         '{ keyringPackage { name } }',
       );
       const cursor = opts.wait ? await newestEventId(api) : null;
       const { buildKeyringPackages: rows } = await api.request<{ buildKeyringPackages: KeyringTargetRow[] }>(
-        `mutation($d: [String!]) { buildKeyringPackages(distributions: $d) {
+        `mutation($d: [String!], $m: Boolean!) { buildKeyringPackages(distributions: $d, withoutMigration: $m) {
            distribution version state upload { id state } reason } }`,
-        { d: opts.distribution ?? null },
+        { d: opts.distribution ?? null, m: opts.withoutMigration ?? false },
       );
       const name = keyringPackage?.name ?? 'the keyring package';
       const refused = rows.some((r) => r.state === 'REFUSED');

@@ -6,6 +6,7 @@ import {
   latestPerArchitecture,
   uploadState,
   uploadsTable,
+  versionsAndSnapshots,
   versionsTable,
   type UploadBuildRow,
   type UploadRow,
@@ -72,6 +73,30 @@ describe('package tables', () => {
       ].join('\n'),
     );
     assert.equal(versionsTable('hello', []), 'hello is in no repository');
+  });
+
+  it('lists the snapshots that hold the source below its versions, and only when there are some', () => {
+    const versions = [
+      { repository: 'test', distribution: 'bookworm-test-stable', version: '2', component: 'main', rollback: null },
+    ];
+    const snapshot = {
+      repository: 'test',
+      distribution: 'bookworm-test-stable',
+      snapshot: 'weekly-2026-11-22',
+      version: '1',
+      component: 'main',
+    };
+    assert.equal(versionsAndSnapshots('hello', versions, []), versionsTable('hello', versions));
+    assert.equal(
+      versionsAndSnapshots('hello', [], [snapshot]),
+      [
+        'hello is in no repository',
+        '',
+        'in snapshots:',
+        'REPOSITORY  DISTRIBUTION          SNAPSHOT           VERSION  COMPONENT',
+        'test        bookworm-test-stable  weekly-2026-11-22  1        main',
+      ].join('\n'),
+    );
   });
 
   it('marks rollbacks in a column of their own', () => {

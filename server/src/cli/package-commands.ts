@@ -18,6 +18,14 @@ export interface PackageVersionRow {
   rollback?: number | null;
 }
 
+export interface SnapshotVersionRow {
+  repository: string;
+  distribution: string;
+  snapshot: string;
+  version: string;
+  component: string;
+}
+
 export interface UploadBuildRow {
   id: string;
   source: string;
@@ -66,6 +74,7 @@ export interface UploadRow {
 interface TrackerRow {
   source: string;
   versions: PackageVersionRow[];
+  snapshots: SnapshotVersionRow[];
   uploads: UploadRow[];
   builds: UploadBuildRow[];
 }
@@ -106,6 +115,21 @@ export function versionsTable(source: string, versions: PackageVersionRow[]): st
         : []),
     ]),
   );
+}
+
+/** The versions table, then the snapshots that hold the source (if any). */
+export function versionsAndSnapshots(source: string, versions: PackageVersionRow[], snapshots: SnapshotVersionRow[]) {
+  const table_ = versionsTable(source, versions);
+  if (!snapshots.length) return table_;
+  return [
+    table_,
+    '',
+    'in snapshots:',
+    table(
+      ['REPOSITORY', 'DISTRIBUTION', 'SNAPSHOT', 'VERSION', 'COMPONENT'],
+      snapshots.map((s) => [s.repository, s.distribution, s.snapshot, s.version, s.component]),
+    ),
+  ].join('\n');
 }
 
 export function uploadsTable(uploads: UploadRow[]): string {
@@ -165,7 +189,7 @@ export function describeTracker(t: TrackerRow): string {
   return [
     `${t.source}`,
     '',
-    versionsTable(t.source, t.versions),
+    versionsAndSnapshots(t.source, t.versions, t.snapshots),
     '',
     t.uploads.length ? `uploads (newest first):\n${uploadsTable(t.uploads)}` : 'no uploads',
     ...t.uploads
@@ -214,16 +238,26 @@ export async function retryUpload(api: ApiClient, json: boolean, id: string): Pr
 export function addPackageCommands(program: Command, client: ClientFactory): void {
   program
     .command('ls <source>')
-    .description('the versions of a source package in every distribution of every repository')
+    .description(
+      'the versions of a source package in every distribution of every repository, and the snapshots that hold ' +
+        'it (--json: the versions only; `show --json` has both)',
+    )
     .action(async (source: string, _opts, cmd: Command) => {
       const { api, json } = client(cmd);
-      const t = await tracker(api, source, 'versions { repository distribution version component rollback }');
-      print(json, t.versions, () => versionsTable(t.source, t.versions));
+      const t = await tracker(
+        api,
+        source,
+        'versions { repository distribution version component rollback } ' +
+          'snapshots { repository distribution snapshot version component }',
+      );
+      print(json, t.versions, () => versionsAndSnapshots(t.source, t.versions, t.snapshots));
     });
 
   program
     .command('show <source>')
-    .description('a source package: versions, recent uploads (with why they failed), builds per architecture')
+    .description(
+      'a source package: versions, the snapshots that hold it, recent uploads (with why they failed), builds per architecture',
+    )
     .option('-n, --limit <n>', 'how many uploads', '10')
     .action(async (source: string, opts: { limit: string }, cmd: Command) => {
       const { api, json } = client(cmd);
@@ -234,6 +268,7 @@ export function addPackageCommands(program: Command, client: ClientFactory): voi
         `query($s: String!, $first: Int!) { package(source: $s) {
            source
            versions { repository distribution version component rollback }
+           snapshots { repository distribution snapshot version component }
            uploads(first: $first) { ${UPLOAD_FIELDS} }
            builds(first: 200) { ${UPLOAD_BUILD_FIELDS} } } }`,
         { s: checkSource(source), first },

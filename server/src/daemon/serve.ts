@@ -204,8 +204,10 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
 
     const keyring = new KeyringService({
       orm,
+      events,
       keys,
       intake,
+      staging,
       dataDir: config.dataDir,
       logger: logger.child({ component: 'keyring' }),
       urls: () => ({ http: urls.http, ftp: urls.ftp || publicUrl('ftp', config.ftp) + '/' }),

@@ -56,6 +56,8 @@ export enum EventType {
   MAIL_FAILED = 'MAIL_FAILED',
   /** A source version was copied to the suite its suite migrates to (one event per suite it entered). */
   MIGRATED = 'MIGRATED',
+  /** A migration debyard made by itself (the keyring package's along its chain) was refused or failed. */
+  MIGRATION_FAILED = 'MIGRATION_FAILED',
   /** A source version was removed from a distribution (kept as rollback0 unless told otherwise). */
   REMOVED = 'REMOVED',
   /** A rollback was copied back into its distribution. */

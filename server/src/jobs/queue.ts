@@ -15,6 +15,8 @@ export const TASKS = {
   DELIVER_WEBHOOK: 'deliver_webhook',
   /** Builds the keyring package again when what it holds changed (after a configuration change). */
   KEYRING_PACKAGE: 'keyring_package',
+  /** Migrates an installed keyring package along the whole chain of its suite. */
+  KEYRING_MIGRATE: 'keyring_migrate',
 } as const;
 
 export interface AddJobOptions {

@@ -69,12 +69,19 @@ export class KeyringResolver {
       'Builds <identity>-archive-keyring (the archive key, deb822 .sources per distribution with Signed-By, a ' +
       'dput-ng profile) into every distribution whose suite builds it, or those named: signed by the instance ' +
       'key, then checked, built and installed like any upload. Where its version is there already, nothing is ' +
-      'uploaded (UP_TO_DATE); from now on it is rebuilt by itself when the key or the repositories change',
+      'uploaded (UP_TO_DATE); once installed, it is migrated along the whole chain of its suite (unstable -> ' +
+      'testing -> stable) unless withoutMigration. From now on it is rebuilt (and migrated along) by itself ' +
+      'when the key or the repositories change',
   })
   buildKeyringPackages(
     @Ctx() ctx: Context,
     @Arg('distributions', () => [String], { nullable: true }) distributions?: string[] | null,
+    @Arg('withoutMigration', {
+      defaultValue: false,
+      description: 'Leave it in the distributions it is uploaded to (mini-buildd: --without-migration)',
+    })
+    withoutMigration?: boolean,
   ): Promise<KeyringTarget[]> {
-    return ctx.services.keyring.build(currentUser(ctx).username, distributions);
+    return ctx.services.keyring.build(currentUser(ctx).username, distributions, { withoutMigration });
   }
 }

@@ -9,12 +9,18 @@
  * uploads nothing. Once it has been asked for, a change of the key, a repository, layout or
  * distribution (their CONFIG_PREPARED / CHECKED / ACTIVATED events) queues a `keyring_package` job a
  * little later (debounced), which builds it again where its content changed.
+ *
+ * Once installed, it is migrated along the whole chain of its suite (unstable -> testing -> stable),
+ * unless asked `withoutMigration`: the pipeline queues a `keyring_migrate` job with INSTALLED (see
+ * keyring-migration.ts); a refused or failed migration is a MIGRATION_FAILED event, the upload stays.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { JobHelpers } from 'graphile-worker';
 import type { EventBus } from '../events/event-bus.js';
 import { EventType, type Event } from '../events/event.entity.js';
+import type { EventService } from '../events/event.service.js';
 import { DomainError } from '../graphql/errors.js';
 import { DaemonConfig } from '../instance/daemon-config.entity.js';
 import { addJob, TASKS } from '../jobs/queue.js';
@@ -28,9 +34,12 @@ import { handOverSignedSource } from '../port/signed-upload.js';
 import { SourceToolError } from '../port/source-tools.js';
 import { publishedDistributions } from '../repository/repository.kind.js';
 import { Repository } from '../repository/repository.entity.js';
+import { StagingAction } from '../staging/plan.js';
+import type { StagingService } from '../staging/staging.js';
 import { loadEnvironment } from '../upload/checks.js';
 import type { Intake } from '../upload/intake.js';
-import { Upload } from '../upload/upload.entity.js';
+import { Upload, UploadState } from '../upload/upload.entity.js';
+import { KEYRING_ORIGIN } from './keyring-migration.js';
 import { KeyringPackageState } from './keyring-state.entity.js';
 import {
   contentHash,
@@ -79,8 +88,10 @@ export interface KeyringTarget {
 
 export interface KeyringServiceOptions {
   orm: MikroORM;
+  events: EventService;
   keys: InstanceKeyStore;
   intake: Intake;
+  staging: StagingService;
   dataDir: string;
   logger: Logger;
   /** The public HTTP and FTP URLs, as the status reports them (they go into the package). */
@@ -94,16 +105,68 @@ export class KeyringService {
 
   /** graphile-worker tasks. */
   tasks() {
-    return { [TASKS.KEYRING_PACKAGE]: () => this.refresh() };
+    return {
+      [TASKS.KEYRING_PACKAGE]: () => this.refresh(),
+      [TASKS.KEYRING_MIGRATE]: (payload: unknown, helpers: JobHelpers) => this.migrateAlong(payload, helpers),
+    };
   }
 
   /**
    * Builds the keyring package into every distribution whose suite builds it (or those named), where
-   * this version is not there yet; returns one row per distribution. Throws NOT_FOUND when no
-   * distribution builds it, PORT_FAILED when making the source failed.
+   * this version is not there yet; returns one row per distribution. Once installed, each is migrated
+   * along the chain of its suite unless `withoutMigration`. Throws NOT_FOUND when no distribution
+   * builds it, PORT_FAILED when making the source failed.
    */
-  build(by: string, distributions?: string[] | null): Promise<KeyringTarget[]> {
-    return this.exclusive(() => this.buildNow(by, distributions ?? null, true));
+  build(
+    by: string,
+    distributions?: string[] | null,
+    opts: { withoutMigration?: boolean } = {},
+  ): Promise<KeyringTarget[]> {
+    return this.exclusive(() => this.buildNow(by, distributions ?? null, true, !opts.withoutMigration));
+  }
+
+  /**
+   * The `keyring_migrate` job: migrates an installed keyring package along the whole chain of its
+   * suite. Where it is already (a job run again) is fine; a refusal, or a failure on the last attempt,
+   * is logged and recorded as MIGRATION_FAILED with the reason.
+   */
+  async migrateAlong(payload: unknown, helpers: Pick<JobHelpers, 'job'>): Promise<void> {
+    const id = (payload as { upload?: unknown } | null)?.upload;
+    if (!Number.isInteger(id)) throw new Error(`bad keyring migration payload ${JSON.stringify(payload)}`);
+    const upload = await this.opts.orm.em.fork().findOne(Upload, id as number);
+    if (!upload || upload.state !== UploadState.INSTALLED || !upload.source || !upload.targetDistribution) return;
+    const { source, version, targetDistribution: distribution } = upload;
+    const by = `keyring package (upload ${upload.id})`;
+    try {
+      const done = await this.opts.staging.apply(
+        { action: StagingAction.MIGRATE, source, distribution, version, full: true },
+        by,
+      );
+      this.opts.logger.info(
+        { source, version, steps: done.steps, upload: upload.id },
+        'keyring package migrated along',
+      );
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'ALREADY_MIGRATED') return;
+      const lastAttempt = helpers.job.attempts >= helpers.job.max_attempts;
+      if (!(err instanceof DomainError) && !lastAttempt) throw err; // the database, reprepro: try again
+      const reason = err instanceof DomainError ? err.message : `${(err as Error).message} (gave up)`;
+      this.opts.logger.warn({ source, version, distribution, upload: upload.id, reason }, 'keyring migration failed');
+      await this.opts.events.record(
+        this.opts.orm.em.fork(),
+        EventType.MIGRATION_FAILED,
+        `migrating ${source} ${version} along from ${distribution} failed: ${reason}`,
+        {
+          source,
+          version,
+          distribution,
+          upload: upload.id,
+          by,
+          code: err instanceof DomainError ? err.code : 'MIGRATION_FAILED',
+          reason,
+        },
+      );
+    }
   }
 
   /** The job: builds again where the content changed, once the package has been asked for at all. */
@@ -111,7 +174,7 @@ export class KeyringService {
     return this.exclusive(async () => {
       const state = await this.opts.orm.em.fork().findOne(KeyringPackageState, 1);
       if (!state) return;
-      const targets = await this.buildNow('configuration change', null, false);
+      const targets = await this.buildNow('configuration change', null, false, true);
       const made = targets.filter((t) => t.state === KeyringTargetState.UPLOADED);
       if (made.length)
         this.opts.logger.info({ uploads: made.map((t) => t.upload?.id) }, 'keyring package rebuilt after a change');
@@ -161,7 +224,12 @@ export class KeyringService {
       .sort();
   }
 
-  private async buildNow(by: string, only: string[] | null, explicit: boolean): Promise<KeyringTarget[]> {
+  private async buildNow(
+    by: string,
+    only: string[] | null,
+    explicit: boolean,
+    migrateAlong: boolean,
+  ): Promise<KeyringTarget[]> {
     const em = this.opts.orm.em.fork();
     const all = await this.targets(em);
     if (only) {
@@ -221,7 +289,7 @@ export class KeyringService {
         });
         continue;
       }
-      const id = await this.make(input, files, source, name, version, by).catch((err: unknown) => {
+      const id = await this.make(input, files, source, name, version, by, migrateAlong).catch((err: unknown) => {
         const reason = err instanceof SourceToolError || err instanceof DomainError ? err.message : String(err);
         throw new DomainError('PORT_FAILED', `making ${source} ${version} for ${name} failed: ${reason}`);
       });
@@ -244,6 +312,7 @@ export class KeyringService {
     distribution: string,
     version: string,
     by: string,
+    migrateAlong: boolean,
   ): Promise<number> {
     const dir = await this.opts.intake.portDir();
     try {
@@ -264,7 +333,7 @@ export class KeyringService {
           source,
           version,
           distribution,
-          origin: { from: 'keyring package', fromVersion: version, by, autoPortOf: null },
+          origin: { from: KEYRING_ORIGIN, fromVersion: version, by, autoPortOf: null, migrateAlong },
         },
         {
           keys: this.opts.keys,

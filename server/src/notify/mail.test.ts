@@ -31,7 +31,16 @@ const none = {
 
 describe('notification mail', () => {
   it('mails the ends of uploads, failed ports and checks, never progress, audit or its own failures', () => {
-    for (const t of ['REJECTED', 'INSTALLED', 'FAILED', 'PORT_FAILED', 'CONFIG_FAILED', 'MIGRATED', 'REMOVED'])
+    for (const t of [
+      'REJECTED',
+      'INSTALLED',
+      'FAILED',
+      'PORT_FAILED',
+      'MIGRATION_FAILED',
+      'CONFIG_FAILED',
+      'MIGRATED',
+      'REMOVED',
+    ])
       assert.ok(MAILED_EVENTS.has(t), t);
     for (const t of ['PACKAGING', 'BUILD_STARTED', 'SUBSCRIBED', 'USER_CREATED', 'MAIL_FAILED'])
       assert.ok(!MAILED_EVENTS.has(t), t);

@@ -5,8 +5,9 @@
 
 /**
  * The event types that send mail: an upload's end (REJECTED, INSTALLED, FAILED), a port that could
- * not be made, a configuration object that failed its check, and the staging moves (MIGRATED, REMOVED,
- * named here as text so they mail as soon as they exist). Progress (PACKAGING, BUILD_*) and audit
+ * not be made, a migration debyard made by itself that failed, a configuration object that failed its
+ * check, and the staging moves (MIGRATED, REMOVED, named here as text so they mail as soon as they
+ * exist). Progress (PACKAGING, BUILD_*) and audit
  * events do not: they would bury the ones that need a person. MAIL_FAILED never does (no loop).
  */
 export const MAILED_EVENTS: ReadonlySet<string> = new Set([
@@ -14,6 +15,7 @@ export const MAILED_EVENTS: ReadonlySet<string> = new Set([
   'INSTALLED',
   'FAILED',
   'PORT_FAILED',
+  'MIGRATION_FAILED',
   'CONFIG_FAILED',
   'MIGRATED',
   'REMOVED',

@@ -20,6 +20,7 @@ import {
   type KindHandler,
 } from '../lifecycle/config-kind.js';
 import { verifyClearsigned } from '../pgp/verify.js';
+import { Snapshot } from '../snapshot/snapshot.entity.js';
 import { Reprepro, type RepreproDistribution } from './reprepro.js';
 import { Repository } from './repository.entity.js';
 
@@ -307,6 +308,10 @@ export const repositoryKind: KindHandler<Repository> = {
     }
   },
   remove: async (r, ctx) => {
+    // The basedir holds the snapshots' published directories too: their rows go with it.
     await repreproFor(ctx, r).remove();
+    const snapshots = await ctx.em.nativeDelete(Snapshot, { repository: r.identity });
+    if (snapshots)
+      ctx.logger.info({ repository: r.identity, snapshots }, 'snapshots of the removed repository deleted');
   },
 };

@@ -118,7 +118,18 @@ class BrowserRollback {
   version!: string;
 }
 
-@ObjectType({ description: 'A source in one suite of one codename: the version there and its rollbacks' })
+@ObjectType({ description: 'A snapshot of the distribution that holds the source' })
+class BrowserSnapshot {
+  @Field({ description: 'The snapshot’s name (apt suite <distribution>/snapshots/<name>)' })
+  name!: string;
+
+  @Field()
+  version!: string;
+}
+
+@ObjectType({
+  description: 'A source in one suite of one codename: the version there, its rollbacks and the snapshots holding it',
+})
 class BrowserEntry {
   @Field()
   source!: string;
@@ -132,11 +143,14 @@ class BrowserEntry {
   @Field({ description: '<codename>-<repo>-<suite>' })
   distribution!: string;
 
-  @Field(() => String, { nullable: true, description: 'Null: only its rollbacks hold it' })
+  @Field(() => String, { nullable: true, description: 'Null: only its rollbacks or snapshots hold it' })
   version!: string | null;
 
   @Field(() => [BrowserRollback])
   rollbacks!: BrowserRollback[];
+
+  @Field(() => [BrowserSnapshot], { description: 'Oldest first' })
+  snapshots!: BrowserSnapshot[];
 }
 
 @ObjectType({ description: 'A suite of the repository’s layout' })
@@ -285,7 +299,9 @@ export class StagingResolver {
     );
   }
 
-  @Query(() => RepositoryBrowser, { description: 'Every source package of a repository with versions and rollbacks' })
+  @Query(() => RepositoryBrowser, {
+    description: 'Every source package of a repository with versions, rollbacks and the snapshots holding it',
+  })
   repositoryBrowser(@Ctx() ctx: Context, @Arg('repository', () => String) repository: string) {
     return ctx.services.staging.browse(repository);
   }

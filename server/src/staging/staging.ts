@@ -21,6 +21,7 @@ import { Repository } from '../repository/repository.entity.js';
 import { publishedDistributions, repreproFor } from '../repository/repository.kind.js';
 import type { Reprepro } from '../repository/reprepro.js';
 import { runPlanned, SourceListing } from '../repository/rollbacks.js';
+import { loadSnapshots, snapshotSources } from '../snapshot/snapshot-sources.js';
 import { loadEnvironment, locate, UploadRejection, type Located } from '../upload/checks.js';
 import { compareVersions, withoutEpoch } from '../upload/debversion.js';
 import { checkSourceName } from '../upload/tracker.js';
@@ -77,6 +78,8 @@ export interface BrowserEntry {
   distribution: string;
   version: string | null;
   rollbacks: { rollback: number; distribution: string; version: string }[];
+  /** The snapshots of this distribution that hold the source, oldest first. */
+  snapshots: { name: string; version: string }[];
 }
 
 export interface RepositoryBrowser {
@@ -189,6 +192,20 @@ export class StagingService {
     if (!repo) throw new DomainError('NOT_FOUND', `there is no repository "${identity}"`);
     const basedir = path.join(this.opts.dataDir, 'repositories', repo.identity);
     const entries = new Map<string, BrowserEntry>();
+    const entry = (source: string, p: { codename: string; suite: string }): BrowserEntry => {
+      const key = `${source} ${p.codename} ${p.suite}`;
+      const found = entries.get(key) ?? {
+        source,
+        codename: p.codename,
+        suite: p.suite,
+        distribution: `${p.codename}-${repo.identity}-${p.suite}`,
+        version: null,
+        rollbacks: [],
+        snapshots: [],
+      };
+      entries.set(key, found);
+      return found;
+    };
     for (const p of publishedDistributions(repo)) {
       for (const component of p.components) {
         const file = containedPath(basedir, path.join('dists', p.name, component, 'source', 'Sources'));
@@ -197,20 +214,20 @@ export class StagingService {
           const source = /^Package:\s*(\S+)/m.exec(stanza)?.[1];
           const version = /^Version:\s*(\S+)/m.exec(stanza)?.[1];
           if (!source || !version) continue;
-          const key = `${source} ${p.codename} ${p.suite}`;
-          const entry = entries.get(key) ?? {
-            source,
-            codename: p.codename,
-            suite: p.suite,
-            distribution: `${p.codename}-${repo.identity}-${p.suite}`,
-            version: null,
-            rollbacks: [],
-          };
-          if (p.rollback === null) entry.version = version;
-          else entry.rollbacks.push({ rollback: p.rollback, distribution: p.name, version });
-          entries.set(key, entry);
+          const e = entry(source, p);
+          if (p.rollback === null) e.version = version;
+          else e.rollbacks.push({ rollback: p.rollback, distribution: p.name, version });
         }
       }
+    }
+    const live = new Map(
+      publishedDistributions(repo)
+        .filter((p) => p.rollback === null)
+        .map((p) => [p.name, p]),
+    );
+    for (const s of await snapshotSources(this.opts.dataDir, await loadSnapshots(em, repo.identity))) {
+      const p = live.get(s.distribution);
+      if (p) entry(s.source, p).snapshots.push({ name: s.snapshot, version: s.version });
     }
     // Along the migrations, as people read them: unstable, testing, stable; experimental suites last.
     const options = repo.layout.suiteOptions.getItems();

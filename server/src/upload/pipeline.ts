@@ -12,6 +12,7 @@ import { EventType } from '../events/event.entity.js';
 import type { EventService } from '../events/event.service.js';
 import { DomainError } from '../graphql/errors.js';
 import { addJob, TASKS } from '../jobs/queue.js';
+import { keyringMigrationJob } from '../keyring/keyring-migration.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { autoPortJobs } from '../port/port.js';
@@ -218,7 +219,8 @@ export class UploadPipeline {
     );
     const target = upload.targetDistribution!;
     const suite = target.slice(target.lastIndexOf('-') + 1);
-    const rollbacks = repository.layout.suiteOptions.getItems().find((o) => o.suite.name === suite)?.rollbacks ?? 0;
+    const suiteOption = repository.layout.suiteOptions.getItems().find((o) => o.suite.name === suite);
+    const rollbacks = suiteOption?.rollbacks ?? 0;
     const changes: string[] = [];
     for (const b of builds.filter(succeeded)) {
       const out = path.join(this.opts.builds.buildDir(b.id), 'out');
@@ -238,8 +240,10 @@ export class UploadPipeline {
     } catch (err) {
       return this.fail(em, upload, `installing into ${target} failed: ${(err as Error).message}`);
     }
-    // The auto-ports are queued with the INSTALLED state: each is made exactly once, after the commit.
+    // The auto-ports and the keyring package's migration are queued with the INSTALLED state: each
+    // runs exactly once, after the commit.
     const autoPorts = autoPortJobs(upload);
+    const migration = keyringMigrationJob(upload, suiteOption?.migratesTo ?? null);
     await em.transactional(async (tx) => {
       upload.state = UploadState.INSTALLED;
       upload.finishedAt = new Date();
@@ -251,14 +255,18 @@ export class UploadPipeline {
           { upload: upload.id, distribution: port.distribution },
           { jobKey: port.jobKey },
         );
+      if (migration) await addJob(tx, TASKS.KEYRING_MIGRATE, { upload: upload.id }, { jobKey: migration.jobKey });
       await this.opts.events.record(
         tx,
         EventType.INSTALLED,
-        `${describe(upload)} installed${autoPorts.length ? `; auto-ports to ${autoPorts.map((p) => p.distribution).join(', ')}` : ''}`,
+        `${describe(upload)} installed` +
+          (autoPorts.length ? `; auto-ports to ${autoPorts.map((p) => p.distribution).join(', ')}` : '') +
+          (migration ? `; migrating along from ${migration.distribution}` : ''),
         {
           ...payload(upload),
           builds: builds.map((b) => ({ architecture: b.architecture, build: b.id, result: b.result })),
           autoPorts: autoPorts.map((p) => p.distribution),
+          migrateAlong: migration !== null,
         },
       );
     });

@@ -4,6 +4,7 @@ import { Event } from '../events/event.entity.js';
 import { type Context, isStaff } from '../graphql/context.js';
 import { DomainError } from '../graphql/errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { loadSnapshots, snapshotSources } from '../snapshot/snapshot-sources.js';
 import {
   buildTimes,
   checkSourceName,
@@ -32,6 +33,24 @@ class PackageVersion {
 
   @Field(() => Int, { nullable: true, description: 'N when the distribution is rollback N of its suite' })
   rollback!: number | null;
+}
+
+@ObjectType({ description: 'One version of a source package in one snapshot of a distribution' })
+class PackageSnapshotVersion {
+  @Field({ description: 'Repository identity' })
+  repository!: string;
+
+  @Field({ description: 'The distribution it is a snapshot of: <codename>-<repo>-<suite>' })
+  distribution!: string;
+
+  @Field({ description: 'The snapshot’s name (apt suite <distribution>/snapshots/<name>)' })
+  snapshot!: string;
+
+  @Field()
+  version!: string;
+
+  @Field()
+  component!: string;
 }
 
 @ObjectType({ description: 'How long one successful build took' })
@@ -117,6 +136,14 @@ export class PackageTrackerResolver {
   versions(@Ctx() ctx: Context, @Root() tracker: PackageTracker): Promise<PackageVersion[]> {
     const { keys, dataDir } = ctx.services;
     return trackedVersions({ em: ctx.em, keys, dataDir, logger: logger() }, tracker.source);
+  }
+
+  @FieldResolver(() => [PackageSnapshotVersion], {
+    description:
+      'The snapshots that hold it, with the version each holds (per repository and distribution, oldest first)',
+  })
+  async snapshots(@Ctx() ctx: Context, @Root() tracker: PackageTracker): Promise<PackageSnapshotVersion[]> {
+    return snapshotSources(ctx.services.dataDir, await loadSnapshots(ctx.em), tracker.source);
   }
 
   @FieldResolver(() => [Upload], { description: 'Its uploads, newest first' })

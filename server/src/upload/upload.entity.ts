@@ -47,6 +47,12 @@ export class PortOrigin {
 
   @Field(() => Int, { nullable: true, description: 'The upload whose auto-ports option made it' })
   autoPortOf!: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'The keyring package: migrated along the whole chain of its suite once installed',
+  })
+  migrateAlong?: boolean | null;
 }
 
 /**
