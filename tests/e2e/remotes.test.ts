@@ -14,7 +14,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
 import { ADMIN_PASSWORD, ConsoleBrowser, setPassword, tid } from '../support/browser.js';
 import { TestDaemon, eventually, type CliResult } from '../support/daemon.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, stopScratchCluster, type TestDatabase } from '../support/postgres.js';
 
 interface RemoteRow {
   url: string;
@@ -100,6 +100,7 @@ describe('remotes: two instances build with each other', { timeout: 240_000 }, (
     await Promise.all([ernie?.dispose(), grover?.dispose()]);
     await Promise.all(dbs.map((d) => d.drop()));
     if (wakeDir) await fs.rm(wakeDir, { recursive: true, force: true });
+    await stopScratchCluster();
   });
 
   it('serves mini-buildd’s status and pub_key calls', async () => {

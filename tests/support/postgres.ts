@@ -48,9 +48,15 @@ async function withClient<T>(url: string, run: (c: pg.Client) => Promise<T>): Pr
   }
 }
 
+const SCRATCH_PREFIX = 'debyard-pg-';
+/** Holds the pid of the test process that started the cluster. */
+const OWNER_FILE = 'owner.pid';
+
 async function startScratchCluster(): Promise<{ adminUrl: string; stop(): Promise<void> }> {
   const bin = await postgresBin();
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-pg-'));
+  await reapOrphanedClusters(bin);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), SCRATCH_PREFIX));
+  await fs.writeFile(path.join(dir, OWNER_FILE), `${process.pid}\n`);
   const port = await freePort();
   const asUser = process.getuid?.() === 0 ? await userIds('debyard') : undefined;
   if (asUser) await fs.chown(dir, asUser.uid, asUser.gid);
@@ -80,6 +86,33 @@ async function startScratchCluster(): Promise<{ adminUrl: string; stop(): Promis
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Stops and removes the scratch clusters of test processes that are gone: a file killed at its time
+ * limit, or one that never reached its `after`, would otherwise leave a postmaster running for good.
+ */
+async function reapOrphanedClusters(bin: string): Promise<void> {
+  const names = (await fs.readdir(os.tmpdir()).catch(() => [] as string[])).filter((n) => n.startsWith(SCRATCH_PREFIX));
+  for (const name of names) {
+    const dir = path.join(os.tmpdir(), name);
+    const owner = Number((await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    await execa(path.join(bin, 'pg_ctl'), ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], {
+      reject: false,
+      ...(process.getuid?.() === 0 ? await userIds('debyard') : {}),
+    });
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function postgresBin(): Promise<string> {
