@@ -19,6 +19,7 @@ import {
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import type { Page } from 'playwright-core';
 import { ConsoleBrowser, tid } from '../support/browser.js';
 import { MAIN, TestDaemon } from '../support/daemon.js';
 import { createTestDatabase, stopScratchCluster, type TestDatabase } from '../support/postgres.js';
@@ -346,42 +347,18 @@ describe('the role × operation matrix', () => {
   });
 
   it('console: a visitor whose user is removed while the events page streams is signed out at once', async () => {
-    const browser = await ConsoleBrowser.launch({
-      baseURL: daemon.httpUrl,
-      viewport: { width: 1280, height: 720 },
-      timeoutMs: 15_000,
-      name: 'permissions',
-    });
-    try {
-      const password = 'console visitor password';
-      await admin('mutation($p: String!) { userAdd(username: "perm-console", role: STAFF, password: $p) { id } }', {
-        p: password,
-      });
-      const page = await browser.signedInPage('/events', 'perm-console', password);
+    await inConsoleAs({ username: 'perm-console', role: 'STAFF', path: '/events' }, async (page) => {
       await page.locator(`${tid('event-feed-live')}[data-state="connected"]`).waitFor();
       await admin('mutation { userRemove(username: "perm-console") }');
       // 4401 signs the visitor out; the feed reconnects anonymously.
       await page.locator(tid('sign-in-link')).waitFor({ timeout: 5000 });
       await page.locator(`${tid('event-feed-live')}[data-state="connected"]`).waitFor();
       assert.equal(await page.locator(tid('user-name')).count(), 0);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('console: the profile makes an API token (its secret shown once), shows its last use and revokes it', async () => {
-    const browser = await ConsoleBrowser.launch({
-      baseURL: daemon.httpUrl,
-      viewport: { width: 1280, height: 900 },
-      timeoutMs: 15_000,
-      name: 'permissions-tokens',
-    });
-    try {
-      const password = 'token maker password';
-      await admin('mutation($p: String!) { userAdd(username: "perm-tokens", role: UPLOADER, password: $p) { id } }', {
-        p: password,
-      });
-      const page = await browser.signedInPage('/profile', 'perm-tokens', password);
+    await inConsoleAs({ username: 'perm-tokens', role: 'UPLOADER', path: '/profile' }, async (page) => {
       const card = page.locator(tid('profile-tokens'));
       await card.locator(tid('tokens-empty')).waitFor();
       // A days value that is no number cannot be sent; a name is needed.
@@ -417,9 +394,7 @@ describe('the role × operation matrix', () => {
       const after = await daemon.cli(['token', 'list'], { token: secret });
       assert.equal(after.exitCode, 4, after.stderr);
       assert.match(after.stderr, /\(INVALID_TOKEN\)/);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('CLI: a refused call exits 4 and names the role it needs; a revoked token ends `events --follow`', async () => {
@@ -524,6 +499,33 @@ describe('the role × operation matrix', () => {
   }
 
   /** Signs in over HTTP; returns the session cookie the console would hold. */
+  /** A new user of `role`, signed in to the console at `path` in a browser of its own, closed afterwards. */
+  async function inConsoleAs(
+    who: { username: string; role: Role; path: string },
+    run: (page: Page) => Promise<void>,
+  ): Promise<void> {
+    const password = `${who.username} console password`;
+    await admin(
+      'mutation($u: String!, $r: Role!, $p: String!) { userAdd(username: $u, role: $r, password: $p) { id } }',
+      {
+        u: who.username,
+        r: who.role,
+        p: password,
+      },
+    );
+    const browser = await ConsoleBrowser.launch({
+      baseURL: daemon.httpUrl,
+      viewport: { width: 1280, height: 900 },
+      timeoutMs: 15_000,
+      name: `permissions-${who.username}`,
+    });
+    try {
+      await run(await browser.signedInPage(who.path, who.username, password));
+    } finally {
+      await browser.close();
+    }
+  }
+
   async function signIn(username: string, password: string): Promise<string> {
     const res = await fetch(`${daemon.httpUrl}/graphql`, {
       method: 'POST',
