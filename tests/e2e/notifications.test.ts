@@ -234,4 +234,33 @@ describe('notifications: subscriptions and mail', { concurrency: false }, () => 
       await browser.close();
     }
   });
+
+  it('mails a sign-up to the daemon’s notify addresses and to staff subscribers, not to other subscribers', async () => {
+    const run = async (args: string[], token?: string) => {
+      const r = await f.daemon.cli(args, token ? { token } : {});
+      assert.equal(r.exitCode, 0, `debyard ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      return r.stdout.trim();
+    };
+    await run(['config', 'daemon', 'set', 'daemon', 'notifyAddresses=archive-staff@example.org']);
+    // sam (staff) and uma (an uploader) both subscribe to everything.
+    for (const [name, role] of [
+      ['sam', 'staff'],
+      ['uma', 'uploader'],
+    ] as const) {
+      await run(['user', 'add', name, '--role', role]);
+      await run(['user', 'email', name, `${name}@example.org`]);
+      await run(['subscribe'], await run(['token', 'create', '--for', name, '--name', 'mail']));
+    }
+    const signUp = await f.daemon.gql<{ signUp: { state: string } }>(
+      'mutation { signUp(username: "newcomer", password: "a long enough passphrase", email: "newcomer@example.org") { state } }',
+    );
+    assert.equal(signUp.errors, undefined, JSON.stringify(signUp.errors));
+    assert.equal(signUp.data?.signUp.state, 'PENDING');
+    const mail = await smtp.waitFor((m) => m.subject.includes('USER_SIGNED_UP'), 15_000);
+    assert.match(mail.subject, /newcomer signed up and waits for approval/);
+    assert.match(mail.to, /archive-staff@example\.org/);
+    assert.match(mail.to, /sam@example\.org/);
+    assert.doesNotMatch(mail.to, /uma@example\.org|alice@example\.org|newcomer@example\.org/);
+    assert.match(mail.text, new RegExp(`^Administration: ${f.daemon.httpUrl}/admin$`, 'm'));
+  });
 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressOf, composeMail, MAILED_EVENTS, recipients, subscriptionMatches, type MailEvent } from './mail.js';
+import {
+  addressOf,
+  composeMail,
+  MAILED_EVENTS,
+  recipients,
+  STAFF_MAILED_EVENTS,
+  subscriptionMatches,
+  type MailEvent,
+} from './mail.js';
 
 const installed: MailEvent = {
   id: '42',
@@ -40,8 +48,10 @@ describe('notification mail', () => {
       'CONFIG_FAILED',
       'MIGRATED',
       'REMOVED',
+      'USER_SIGNED_UP',
     ])
       assert.ok(MAILED_EVENTS.has(t), t);
+    assert.deepEqual([...STAFF_MAILED_EVENTS], ['USER_SIGNED_UP']);
     for (const t of ['PACKAGING', 'BUILD_STARTED', 'SUBSCRIBED', 'USER_CREATED', 'MAIL_FAILED'])
       assert.ok(!MAILED_EVENTS.has(t), t);
   });

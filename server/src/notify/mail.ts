@@ -6,8 +6,7 @@
 /**
  * The event types that send mail: an upload's end (REJECTED, INSTALLED, FAILED), a port that could
  * not be made, a migration debyard made by itself that failed, a configuration object that failed its
- * check, and the staging moves (MIGRATED, REMOVED, named here as text so they mail as soon as they
- * exist). Progress (PACKAGING, BUILD_*) and audit
+ * check, the staging moves (MIGRATED, REMOVED) and a sign-up (for the staff only, below). Progress (PACKAGING, BUILD_*) and audit
  * events do not: they would bury the ones that need a person. MAIL_FAILED never does (no loop).
  */
 export const MAILED_EVENTS: ReadonlySet<string> = new Set([
@@ -19,7 +18,15 @@ export const MAILED_EVENTS: ReadonlySet<string> = new Set([
   'CONFIG_FAILED',
   'MIGRATED',
   'REMOVED',
+  'USER_SIGNED_UP',
 ]);
+
+/**
+ * The mailed events that are the staff's business (a sign-up waits for their approval): they go to the
+ * daemon's notify addresses and to subscribers who are staff, never to a repository's addresses, an
+ * upload's people or other subscribers (audit events are hidden from them everywhere else too).
+ */
+export const STAFF_MAILED_EVENTS: ReadonlySet<string> = new Set(['USER_SIGNED_UP']);
 
 export interface MailEvent {
   id: string;
@@ -131,6 +138,7 @@ export function composeMail(opts: {
   for (const b of opts.builds)
     links.push([`Build log ${b.architecture}${b.result ? ` (${b.result})` : ''}`, `${baseUrl}/logs/${b.id}`]);
   if (source) links.push(['Package', `${baseUrl}/packages/${encodeURIComponent(source)}`]);
+  if (STAFF_MAILED_EVENTS.has(event.type)) links.push(['Administration', `${baseUrl}/admin`]);
   links.push(['Events', `${baseUrl}/events`]);
   const width = Math.max(...links.map(([label]) => label.length)) + 1;
   for (const [label, url] of links) lines.push(`${`${label}:`.padEnd(width)} ${url}`);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import nodemailer from 'nodemailer';
+import { Role, roleIncludes } from '../auth/role.js';
 import { Build } from '../build/build.entity.js';
 import { stripClearsign } from '../build/dsc.js';
 import { parseSingleParagraph } from '../debian/deb822.js';
@@ -13,7 +14,14 @@ import { addJob, TASKS } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { Repository } from '../repository/repository.entity.js';
 import { Upload } from '../upload/upload.entity.js';
-import { composeMail, MAILED_EVENTS, recipients, subscriptionMatches, type MailContent } from './mail.js';
+import {
+  composeMail,
+  MAILED_EVENTS,
+  recipients,
+  STAFF_MAILED_EVENTS,
+  subscriptionMatches,
+  type MailContent,
+} from './mail.js';
 import { redactSmtpUrl } from './smtp-url.js';
 import { PackageSubscription } from './subscription.entity.js';
 
@@ -79,13 +87,15 @@ export class Notifier {
       { user: { email: { $ne: null } } },
       { populate: ['user'], orderBy: { id: 'asc' } },
     );
+    const staffOnly = STAFF_MAILED_EVENTS.has(event.type);
     const to = recipients({
       subscribers: subscriptions
         .filter((s) => subscriptionMatches({ source: s.source, distribution: s.distribution }, event))
+        .filter((s) => !staffOnly || roleIncludes(s.user.role, Role.STAFF))
         .map((s) => s.user.email!),
-      repositoryAddresses: repository?.notify ?? [],
+      repositoryAddresses: staffOnly ? [] : (repository?.notify ?? []),
       daemonAddresses: daemon.notifyAddresses,
-      changedBy: upload?.changedBy ?? null,
+      changedBy: staffOnly ? null : (upload?.changedBy ?? null),
       maintainer: upload && repository?.notifyMaintainer ? await maintainerOf(upload) : null,
       notifyChangedBy: repository?.notifyChangedBy ?? false,
       notifyMaintainer: repository?.notifyMaintainer ?? false,
