@@ -248,7 +248,7 @@ describe('the sign hook', () => {
     );
     assert.match(
       signHookScript({ fingerprint: key.fingerprint, gnupgHome: "/it's/here" }),
-      /--homedir '\/it'\\''s\/here'/,
+      /^my \$gnupghome = '\/it\\'s\/here';$/m,
     );
   });
 });
