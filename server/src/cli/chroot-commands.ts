@@ -4,12 +4,15 @@ import type { ClientFactory } from './config-commands.js';
 
 const POLL_MS = 400;
 
+/** A piece of the chroot's log; status 0 when the request or its body failed (the next poll asks again). */
 async function fetchLog(api: ApiClient, key: string, range: string): Promise<{ status: number; body: Buffer }> {
-  const res = await fetch(`${api.url}/logs/chroots/${encodeURIComponent(key)}`, { headers: { range } }).catch(
-    () => null,
-  );
-  if (!res) return { status: 0, body: Buffer.alloc(0) };
-  return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+  try {
+    const res = await fetch(`${api.url}/logs/chroots/${encodeURIComponent(key)}`, { headers: { range } });
+    // The body too: a connection the daemon closes mid-body ("terminated") must not end the command.
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+  } catch {
+    return { status: 0, body: Buffer.alloc(0) };
+  }
 }
 
 /** The header line of the chroot's current log (`== creating bookworm-amd64 …`), or null. */
