@@ -151,9 +151,11 @@ export const repositoryKind: KindHandler<Repository> = {
       pattern: REPOSITORY_IDENTITY,
       hint: 'lower-case letters and digits, e.g. test',
     });
-    const layout = await em.findOne(Layout, { name: 'Default' });
-    if (!layout)
-      throw new FieldError('layout', 'there is no layout "Default": create a layout first or run `debyard setup`');
+    // "Default" until a `layout` value says otherwise (as `setup --repository test:<layout>` does next).
+    const layout =
+      (await em.findOne(Layout, { name: 'Default' })) ??
+      (await em.find(Layout, {}, { orderBy: { name: 'asc' }, limit: 1 }))[0];
+    if (!layout) throw new FieldError('layout', 'there are no layouts: create a layout first or run `debyard setup`');
     return em.create(Repository, { identity, layout }, { persist: false });
   },
   load: loadRepository,
