@@ -3,14 +3,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Chroot } from '../chroot/chroot.entity.js';
+import { Chroot, ChrootBackend } from '../chroot/chroot.entity.js';
 import { chrootRef } from '../chroot/chroot-ops.js';
 import { Distribution } from '../distribution/distribution.entity.js';
 import { DomainError } from '../graphql/errors.js';
 import { ConfigStatus } from '../lifecycle/lifecycle.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { Repository } from '../repository/repository.entity.js';
-import type { BuildSpec, ExtraRepository } from './build-spec.js';
+import type { BuildSpec, ChrootRef, ExtraRepository } from './build-spec.js';
 
 /** Where the daemon's own repositories are reachable from a build (schroot and unshare share the host network). */
 export interface PlanContext {
@@ -42,6 +42,7 @@ export async function planBuild(
   ctx: PlanContext,
   distributionName: string,
   architecture: string,
+  opts: { onRemotes?: boolean } = {},
 ): Promise<BuildTarget> {
   const { distribution, repository, suites } = await resolveDistribution(em, distributionName);
   const options = distribution.architectureOptions.getItems();
@@ -56,7 +57,9 @@ export async function planBuild(
   const codename = distribution.baseSource.codename;
   const chrootKey = `${codename}-${architecture}`;
   const chroot = await em.findOne(Chroot, { source: distribution.baseSource, architecture }, { populate: ['source'] });
-  if (!chroot || chroot.status !== ConfigStatus.ACTIVE)
+  const local = chroot?.status === ConfigStatus.ACTIVE;
+  // Without a chroot here, an active remote with one builds it (the dispatcher chooses).
+  if (!local && !(opts.onRemotes && (await remoteHasChroot(em, `${codename}:${architecture}`))))
     throw new DomainError(
       'CHROOT_MISSING',
       chroot
@@ -97,7 +100,7 @@ export async function planBuild(
       distribution: repository ? distributionName : codename,
       architecture,
       archAll: option === archAllHome,
-      chroot: chrootRef(chroot, ctx.dataDir),
+      chroot: local ? chrootRef(chroot, ctx.dataDir) : NO_CHROOT,
       extraRepositories,
       buildDepResolver: distribution.buildDepResolver,
       debBuildOptions: distribution.debBuildOptions,
@@ -109,6 +112,19 @@ export async function planBuild(
       autopkgtestMode: distribution.autopkgtestMode,
     },
   };
+}
+
+/** A build's chroot while this instance has none: a remote builds it (see remote/remote-builds.ts). */
+export const NO_CHROOT: ChrootRef = { backend: ChrootBackend.SCHROOT, name: '' };
+
+async function remoteHasChroot(em: EntityManager, codenameArch: string): Promise<boolean> {
+  const [row] = await em
+    .getConnection()
+    .execute<{ n: string }[]>(`select count(*) as n from remote where status = ? and jsonb_exists(chroots::jsonb, ?)`, [
+      ConfigStatus.ACTIVE,
+      codenameArch,
+    ]);
+  return Number(row?.n ?? 0) > 0;
 }
 
 /** The architectures a distribution (a codename or `<codename>-<repo>-<suite>`) builds on, in order. */

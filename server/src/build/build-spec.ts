@@ -5,7 +5,7 @@ import type { BuildDepResolver, QaMode } from '../distribution/distribution.enti
 export interface ExtraRepository {
   /** One-line form, e.g. `deb http://127.0.0.1:8066/repositories/test/ bookworm-test-unstable main`. */
   line: string;
-  /** Absolute path of an armored key that signs it (sbuild's --extra-repository-key). */
+  /** Absolute path of an armored key that signs it (sbuild's --extra-repository-key); empty: see extraKeys. */
   keyFile: string;
 }
 
@@ -30,6 +30,11 @@ export interface BuildSpec {
   archAll: boolean;
   chroot: ChrootRef;
   extraRepositories: ExtraRepository[];
+  /**
+   * Further armored keys, one per file, that apt trusts in the build (a build request from another
+   * instance names its sources and keys apart, as mini-buildd's apt_sources.list and apt_keys do).
+   */
+  extraKeys?: string[];
   buildDepResolver: BuildDepResolver;
   debBuildOptions: string;
   debBuildProfiles: string;

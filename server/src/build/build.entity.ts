@@ -69,7 +69,11 @@ export class Build {
     | 'testBuild'
     | 'requestedBy'
     | 'upload'
-    | 'optional';
+    | 'optional'
+    | 'sentTo'
+    | 'timecode'
+    | 'forPackager'
+    | 'resultSentAt';
 
   @Field(() => ID)
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -179,4 +183,43 @@ export class Build {
 
   @Property({ type: 'jsonb' })
   spec!: BuildSpec;
+
+  /** Packager side: the remote (its HTTP URL) the build request went to; null while local or undecided. */
+  @Field(() => String, {
+    nullable: true,
+    description: 'The other instance it was sent to (its URL), for a remote build',
+  })
+  @Property({ type: 'text', nullable: true })
+  sentTo: string | null = null;
+
+  /** The X-Mini-Buildd-Timecode of the build request that runs now (either side); a result must echo it. */
+  @Property({ type: 'text', nullable: true })
+  @Index()
+  timecode: string | null = null;
+
+  /** Builder side: the instance that asked for this build, where the result goes. */
+  @Property({ type: 'jsonb', nullable: true })
+  forPackager: ForPackager | null = null;
+
+  /** Builder side: when the signed result reached the packager's incoming. */
+  @Field(() => Date, { nullable: true, description: 'When its result was delivered to the instance that asked for it' })
+  @Property({ type: 'timestamptz', nullable: true })
+  resultSentAt: Date | null = null;
+
+  @Field(() => String, { nullable: true, description: 'The other instance (its URL) that asked for this build' })
+  get requestedFrom(): string | null {
+    return this.forPackager?.packager ?? null;
+  }
+}
+
+/** Where a build another instance asked for reports back (from its build request). */
+export interface ForPackager {
+  /** Its HTTP URL. */
+  packager: string;
+  /** Its identity, as its remote row here says. */
+  identity: string;
+  /** Its FTP incoming, where the result goes. */
+  uploadTo: string;
+  /** The build log's path both sides name it by (X-Mini-Buildd-Buildlog). */
+  buildlog: string;
 }

@@ -48,8 +48,10 @@ export function sbuildArgs(spec: BuildSpec): string[] {
   );
   if (spec.jobs > 0) args.push(`-j${Math.floor(spec.jobs)}`);
   for (const repo of spec.extraRepositories) {
-    args.push(`--extra-repository=${repo.line}`, `--extra-repository-key=${repo.keyFile}`);
+    args.push(`--extra-repository=${repo.line}`);
+    if (repo.keyFile) args.push(`--extra-repository-key=${repo.keyFile}`);
   }
+  for (const key of spec.extraKeys ?? []) args.push(`--extra-repository-key=${key}`);
   if (spec.addDepends.trim() !== '') args.push(`--add-depends=${spec.addDepends.trim()}`);
   const profiles = spec.debBuildProfiles.trim().split(/\s+/).filter(Boolean).join(' ');
   if (profiles !== '') args.push(`--profiles=${profiles}`);

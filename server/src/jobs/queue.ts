@@ -17,6 +17,10 @@ export const TASKS = {
   KEYRING_PACKAGE: 'keyring_package',
   /** Migrates an installed keyring package along the whole chain of its suite. */
   KEYRING_MIGRATE: 'keyring_migrate',
+  /** Chooses the builder of a queued build (this instance or a remote) and hands it over. */
+  DISPATCH_BUILD: 'dispatch_build',
+  /** Sends the signed result of a build another instance asked for back to it, until it has it. */
+  SEND_BUILD_RESULT: 'send_build_result',
 } as const;
 
 export interface AddJobOptions {

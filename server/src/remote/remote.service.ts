@@ -26,8 +26,12 @@ export interface RemoteServiceOptions {
   /** How often active and auto-reactivating remotes are checked. */
   checkIntervalMs: number;
   /** What `status` reports about this instance besides the database's part. */
-  self(): { version: string; identity: string; url: string; incomingUrl: string; load: number; running: boolean };
+  self(): { version: string; identity: string; url: string; incomingUrl: string; running: boolean };
+  /** Builds running and waiting here, per slot: what other instances choose builders by. */
+  load(em: EntityManager): Promise<number>;
   logger: Logger;
+  /** After each scheduled check (remote builds take back what went to remotes that are gone). */
+  afterCheck?: () => Promise<void>;
 }
 
 /**
@@ -51,7 +55,7 @@ export class RemoteService {
       identity: self.identity,
       url: self.url,
       incomingUrl: self.incomingUrl,
-      load: self.running ? self.load : -1,
+      load: self.running ? await this.opts.load(em) : -1,
       chroots: chroots.map((c) => `${c.codename}:${c.architecture}`).sort(),
       remotes: remotes.map((r) => r.url),
       builds: await em.count(Build, { state: { $in: [BuildState.QUEUED, BuildState.BUILDING] } }),
@@ -183,6 +187,7 @@ export class RemoteService {
       [REMOTE_CHECK_TASK]: async () => {
         try {
           await this.checkAll();
+          await this.opts.afterCheck?.();
         } catch (err) {
           this.opts.logger.error({ err }, 'checking the remotes failed');
         } finally {

@@ -38,6 +38,8 @@ export interface PipelineOptions {
   dataDir: string;
   plan: Omit<PlanContext, 'slots' | 'dataDir'>;
   logger: Logger;
+  /** Build requests and results of other instances come in as uploads too; these take them. */
+  transfers?: { isTransfer(upload: Upload): boolean; receive(id: number): Promise<void> };
 }
 
 /** Runs an upload from spool to INSTALLED, FAILED or REJECTED; every step is a job, every change an event. */
@@ -60,6 +62,7 @@ export class UploadPipeline {
     const em = this.opts.orm.em.fork();
     const upload = await em.findOne(Upload, id);
     if (!upload || upload.state !== UploadState.RECEIVED) return;
+    if (this.opts.transfers?.isTransfer(upload)) return this.opts.transfers.receive(id);
     let checked: CheckedUpload | undefined;
     let plans: PlannedBuild[];
     try {
@@ -317,7 +320,7 @@ export class UploadPipeline {
     const plans: PlannedBuild[] = [];
     const ctx = { ...this.opts.plan, dataDir: this.opts.dataDir, slots: this.opts.builds.slots };
     for (const option of await distributionArchitectures(em, checked.targetDistribution)) {
-      const target = await planBuild(em, ctx, checked.targetDistribution, option.architecture);
+      const target = await planBuild(em, ctx, checked.targetDistribution, option.architecture, { onRemotes: true });
       const anyArch = checked.dscArchitectures.some((a) => archMatches(a, option.architecture));
       const archAll = target.archAll && checked.dscArchitectures.includes('all');
       if (!anyArch && !archAll) continue;
