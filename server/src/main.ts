@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { addClientCommands, client, readSecret } from './cli/commands.js';
 import { addAccountCommands } from './cli/account-commands.js';
 import { addConfigCommands } from './cli/config-commands.js';
@@ -52,6 +55,71 @@ serve.action(async (flags: ServeFlags) => {
   await run(config, logger);
   process.exit(0);
 });
+
+program
+  .command('worker')
+  .description(
+    'run a build worker in the foreground: it takes builds from a packager’s queue (its PostgreSQL) with its own slots',
+  )
+  .requiredOption('--database <url>', 'the packager’s PostgreSQL (env DATABASE_URL)', process.env.DATABASE_URL)
+  .requiredOption(
+    '--packager <url>',
+    'the packager’s HTTP base URL, e.g. http://ernie:8066 (env DEBYARD_URL)',
+    process.env.DEBYARD_URL,
+  )
+  .option('--token-file <file>', 'a file holding an ADMIN token of the packager (else env DEBYARD_TOKEN)')
+  .option(
+    '--data-dir <dir>',
+    'where builds run (env DEBYARD_DATA_DIR)',
+    process.env.DEBYARD_DATA_DIR ?? '/var/lib/debyard-worker',
+  )
+  .option('--slots <n>', 'builds at a time', '1')
+  .option('--name <name>', 'the worker’s name in builds and on the builders page', `worker@${os.hostname()}`)
+  .option('--user <user>', 'the system user to run as, when started as root', 'debyard')
+  .action(
+    async (flags: {
+      database: string;
+      packager: string;
+      tokenFile?: string;
+      dataDir: string;
+      slots: string;
+      name: string;
+      user: string;
+    }) => {
+      const slots = Number(flags.slots);
+      if (!Number.isInteger(slots) || slots < 1 || slots > 64)
+        throw new InvalidArgumentError('--slots must be 1 to 64');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/.test(flags.name))
+        throw new InvalidArgumentError('--name: letters, digits and . _ @ - only');
+      const token = (
+        flags.tokenFile ? readFileSync(flags.tokenFile, 'utf8') : (process.env.DEBYARD_TOKEN ?? '')
+      ).trim();
+      if (!token) throw new InvalidArgumentError('a worker needs an ADMIN token: --token-file FILE or DEBYARD_TOKEN');
+      const { createLogger } = await import('./log.js');
+      const { dropPrivileges } = await import('./daemon/privileges.js');
+      const { BuildWorker } = await import('./build/worker.js');
+      const logger = createLogger();
+      dropPrivileges({ user: flags.user, dataDir: path.resolve(flags.dataDir), logger });
+      const worker = new BuildWorker({
+        databaseUrl: flags.database,
+        packagerUrl: flags.packager,
+        token,
+        dataDir: path.resolve(flags.dataDir),
+        slots,
+        name: flags.name,
+        logger,
+      });
+      await worker.start();
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      logger.info('stopping: running builds go back to the queue');
+      await worker.stop();
+      process.exit(0);
+    },
+  );
 
 program
   .command('schema', { hidden: true })

@@ -22,6 +22,7 @@ import { DomainError } from '../graphql/errors.js';
 import { firstArg, idArg, type Page, PageOf, toPage } from '../graphql/paging.js';
 import { Build, BuildResult, BuildState } from './build.entity.js';
 import { LogChunk, tailLog } from './log-tail.js';
+import { WORKER_DEAD_AFTER_S, WorkerProcess } from './worker-process.entity.js';
 
 const BuildPage = PageOf('BuildPage', Build, {
   page: 'A page of builds, newest first',
@@ -57,6 +58,9 @@ class Builders {
 
   @Field(() => [Build])
   running!: Build[];
+
+  @Field(() => [WorkerProcess], { description: '`debyard worker` processes taking builds from this instance’s queue' })
+  workers!: WorkerProcess[];
 }
 
 @Resolver(() => Builders)
@@ -66,6 +70,21 @@ export class BuildersResolver {
     if (hours < 1 || hours > 24 * 14)
       throw new DomainError('BAD_USER_INPUT', `hours must be between 1 and ${24 * 14}, not ${hours}`);
     return ctx.services.builds.history(ctx.em, hours);
+  }
+}
+
+@Resolver(() => WorkerProcess)
+export class WorkerProcessResolver {
+  @FieldResolver(() => Int, { description: 'Its builds running now' })
+  busy(@Ctx() ctx: Context, @Root() worker: WorkerProcess): Promise<number> {
+    return ctx.em.count(Build, { state: BuildState.BUILDING, sentTo: null, builder: worker.name });
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: `Seen within ${WORKER_DEAD_AFTER_S} s; a dead worker's builds go back to the queue and its row goes`,
+  })
+  alive(@Root() worker: WorkerProcess): boolean {
+    return Date.now() - worker.lastSeenAt.getTime() < WORKER_DEAD_AFTER_S * 1000;
   }
 }
 
@@ -115,6 +134,7 @@ export class BuildResolver {
       load: b.load,
       queued: await b.queuedCount(ctx.em),
       running: await ctx.em.find(Build, { state: BuildState.BUILDING }, { orderBy: { id: 'asc' } }),
+      workers: await ctx.em.find(WorkerProcess, {}, { orderBy: { name: 'asc' } }),
     };
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import {
@@ -25,8 +26,10 @@ import { addJob, removePendingJob, TASKS } from '../jobs/queue.js';
 import type { Logger } from '../log.js';
 import { Build, BuildResult, BuildState, QaResult } from './build.entity.js';
 import { planBuild, type PlanContext } from './build-plan.js';
+import type { BuildSpec } from './build-spec.js';
 import { fetchSource } from './dsc.js';
 import { runAutopkgtest, runLintian } from './qa.js';
+import { liveWorkers, WorkerProcess } from './worker-process.entity.js';
 import { endBuildSteps, resultOf, sbuildArgs, startSbuild, type SbuildRun } from './sbuild.js';
 
 /** A build is re-queued after a crash at most this often, then it fails with the reason. */
@@ -89,6 +92,11 @@ export class BuildService {
   private readonly running = new Map<number, Running>();
   /** Runs in the transaction that ends a build (the upload pipeline queues the install from there). */
   onFinished: ((tx: EntityManager, build: Build) => Promise<void>) | null = null;
+  /**
+   * Runs in the transaction that queues a build: returns true when it takes the build (to choose among
+   * this instance and its remotes); otherwise the build is queued for a local slot.
+   */
+  onEnqueue: ((tx: EntityManager, build: Build) => Promise<boolean>) | null = null;
 
   constructor(private readonly opts: BuildServiceOptions) {
     const c = pgConnectionString.parse(opts.databaseUrl);
@@ -149,15 +157,32 @@ export class BuildService {
    */
   async init(): Promise<void> {
     await runMigrations({ pgPool: this.pool, logger: this.workerLogger() });
-    await this.pool.query(
-      `select graphile_worker.force_unlock_workers(array(select distinct locked_by from graphile_worker._private_jobs where locked_by is not null))`,
-    );
     const em = this.opts.orm.em.fork();
-    const stuck = await em.find(Build, { state: BuildState.BUILDING });
+    // Jobs of live workers (`debyard worker`) stay theirs; the rest were this daemon's or a dead worker's.
+    const live = await liveWorkers(em);
+    await this.pool.query(
+      `select graphile_worker.force_unlock_workers(array(select distinct locked_by from graphile_worker._private_jobs
+          where locked_by is not null and not (locked_by = any($1::text[]))))`,
+      [live.flatMap((w) => w.poolIds)],
+    );
+    // Builds sent to another instance go on there (the dispatcher watches them), and so do those of live workers.
+    const stuck = await em.find(Build, {
+      state: BuildState.BUILDING,
+      sentTo: null,
+      builder: { $nin: live.map((w) => w.name) },
+    });
     for (const build of stuck) await killLeftover(build.pid, this.opts.logger);
-    await this.opts
-      .cleanupAfterCrash()
-      .catch((err) => this.opts.logger.warn({ err }, 'cleaning up after a crash failed'));
+    // A live worker on this host builds in the same chroots: its sessions would look like ours.
+    const neighbour = live.find((w) => w.host === os.hostname());
+    if (neighbour)
+      this.opts.logger.info(
+        { worker: neighbour.name },
+        'a build worker runs on this host: schroot sessions and sbuild directories are not cleaned up now',
+      );
+    else
+      await this.opts
+        .cleanupAfterCrash()
+        .catch((err) => this.opts.logger.warn({ err }, 'cleaning up after a crash failed'));
     for (const build of stuck)
       await this.requeueOrFail(build.id, 'the daemon stopped during the build (restart or crash)');
   }
@@ -262,7 +287,7 @@ export class BuildService {
         build.spec = { ...build.spec, dsc: path.join(this.buildDir(build.id), 'source', path.basename(fetched.dsc)) };
         await fs.mkdir(this.buildDir(build.id), { recursive: true });
         await fs.rename(staging, path.join(this.buildDir(build.id), 'source'));
-        await this.enqueue(tx, build, `test build of ${describe(build)} queued by ${by}`);
+        await this.enqueue(tx, build, `test build of ${describeBuild(build)} queued by ${by}`);
         return build;
       });
     } finally {
@@ -282,6 +307,29 @@ export class BuildService {
       build.cancelRequestedBy = by;
       await em.flush();
       running.run?.cancel();
+      return build;
+    }
+    if (
+      build.state === BuildState.BUILDING &&
+      build.builder &&
+      (await em.findOne(WorkerProcess, { name: build.builder }))
+    ) {
+      // The worker reads it with its next piece of log (every second), cancels sbuild and posts the result.
+      build.cancelRequestedBy = by;
+      await em.flush();
+      return build;
+    }
+    if (build.sentTo && build.state === BuildState.BUILDING) {
+      await em.transactional(async (tx) => {
+        build.cancelRequestedBy = by;
+        await this.finish(
+          tx,
+          build,
+          BuildResult.CANCELLED,
+          null,
+          `cancelled by ${by} while it was building on ${build.builder ?? build.sentTo}; its result will be refused`,
+        );
+      });
       return build;
     }
     await em.transactional(async (tx) => {
@@ -322,7 +370,7 @@ export class BuildService {
         attempt: build.attempt + 1,
         requestedBy: by,
       });
-      await this.enqueue(tx, build, `${describe(build)} queued again by ${by} (attempt ${build.attempt})`);
+      await this.enqueue(tx, build, `${describeBuild(build)} queued again by ${by} (attempt ${build.attempt})`);
     });
     return build;
   }
@@ -369,11 +417,40 @@ export class BuildService {
     return build;
   }
 
-  /** Adds the job in the caller's transaction, so the build and its job exist together or not at all. */
+  /**
+   * Adds the job in the caller's transaction, so the build and its job exist together or not at all:
+   * the dispatcher's (onEnqueue) when it takes the build, else one for a local slot.
+   */
   async enqueue(tx: EntityManager, build: Build, summary: string, type = EventType.BUILD_QUEUED): Promise<void> {
     await tx.flush();
+    if (!(build.forPackager || build.testBuild) && (await this.onEnqueue?.(tx, build))) {
+      await this.opts.events.record(tx, type, summary, buildEventPayload(build));
+      return;
+    }
+    await this.enqueueLocal(tx, build);
+    await this.opts.events.record(tx, type, summary, buildEventPayload(build));
+  }
+
+  /** Queues a build for a local slot, in the caller's transaction. */
+  async enqueueLocal(tx: EntityManager, build: Build): Promise<void> {
+    await tx.flush();
     await addJob(tx, TASKS.BUILD, { id: build.id }, { jobKey: jobKey(build.id), maxAttempts: MAX_ATTEMPTS + 2 });
-    await this.opts.events.record(tx, type, summary, payload(build));
+  }
+
+  /**
+   * Builds waiting for or running in a local slot or a worker's, per slot: what `status` reports as load, so that
+   * builds queued here count when another instance chooses a builder (unlike busy/slots, it can pass 1).
+   */
+  async queueLoad(em: EntityManager): Promise<number> {
+    const [row] = await em.getConnection().execute<{ n: string }[]>(
+      `select count(*) as n from graphile_worker._private_jobs j
+         join graphile_worker._private_tasks t on t.id = j.task_id
+        where t.identifier = ?`,
+      [TASKS.BUILD],
+    );
+    // Live workers take from the same queue: their slots count.
+    const workerSlots = (await liveWorkers(em)).reduce((n, w) => n + w.slots, 0);
+    return Number(row?.n ?? 0) / Math.max(1, this.slotCount + workerSlots);
   }
 
   private async runJob(raw: unknown, helpers: JobHelpers): Promise<void> {
@@ -424,7 +501,12 @@ export class BuildService {
       build.state = BuildState.BUILDING;
       build.startedAt = new Date();
       build.builder = this.opts.builderName;
-      await this.opts.events.record(tx, EventType.BUILD_STARTED, `building ${describe(build)}`, payload(build));
+      await this.opts.events.record(
+        tx,
+        EventType.BUILD_STARTED,
+        `building ${describeBuild(build)}`,
+        buildEventPayload(build),
+      );
     });
 
     await this.waitForChroot(em, build, slot, log);
@@ -458,29 +540,9 @@ export class BuildService {
     let { result, failStage, reason } = mapped;
     build.sbuildSeconds = outcome.seconds;
     if (result === BuildResult.SUCCESSFUL && outcome.changesFile) {
-      const qaStarted = performance.now();
-      const lintian = await runLintian(
-        outcome.changesFile,
-        build.spec.lintianMode,
-        build.spec.lintianExtraOptions,
-        log,
-      );
-      build.lintian = lintian.result;
-      const autopkgtest = await runAutopkgtest(build.spec, out, outcome.changesFile, log);
-      build.autopkgtest = autopkgtest.result;
-      build.qaSeconds = Math.round((performance.now() - qaStarted) / 100) / 10;
-      if (lintian.failed)
-        [result, failStage, reason] = [
-          BuildResult.FAILED,
-          'lintian',
-          `lintian: ${lintian.result.toLowerCase()} (mode ${build.spec.lintianMode.toLowerCase()})`,
-        ];
-      else if (autopkgtest.failed)
-        [result, failStage, reason] = [
-          BuildResult.FAILED,
-          'autopkgtest',
-          `autopkgtest: ${autopkgtest.result.toLowerCase()} (mode ${build.spec.autopkgtestMode.toLowerCase()})`,
-        ];
+      const qa = await runQa(build.spec, out, outcome.changesFile, log);
+      Object.assign(build, { lintian: qa.lintian, autopkgtest: qa.autopkgtest, qaSeconds: qa.seconds });
+      if (qa.failed) [result, failStage, reason] = [BuildResult.FAILED, qa.failed.stage, qa.failed.reason];
     }
     if (slot.cancelledBy) reason = `cancelled by ${slot.cancelledBy} while building`;
     await fs.appendFile(log, `\ndebyard: ${result}${failStage ? ` (${failStage})` : ''}: ${reason}\n`);
@@ -490,13 +552,17 @@ export class BuildService {
   /**
    * sbuild leaves its schroot session behind when a TERM (a cancel, the parent-death signal) comes
    * while the session is being set up. Once no other build of this daemon uses the chroot (and it is
-   * not being updated), sessions of it are left-overs: they are ended here.
+   * not being updated, and no build worker runs on this host), sessions of it are left-overs: they are
+   * ended here.
    */
   private async endLeftSessions(build: Build, log: string): Promise<void> {
     const ref = build.spec.chroot;
     if (ref.backend !== ChrootBackend.SCHROOT) return;
     for (const [id, other] of this.running) if (id !== build.id && other.chroot === ref.name) return;
-    if (await chrootPhase(this.opts.orm.em.fork(), build.chroot)) return;
+    const em = this.opts.orm.em.fork();
+    if (await chrootPhase(em, build.chroot)) return;
+    // A worker on this host builds in the same chroots: its sessions are not left-overs.
+    if ((await liveWorkers(em)).some((w) => w.host === os.hostname())) return;
     for (const session of await sessionsOf(ref.name)) {
       const r = await execa('schroot', ['-e', '-f', '-c', `session:${session}`], { reject: false, cwd: '/' });
       await fs.appendFile(
@@ -518,7 +584,7 @@ export class BuildService {
   }
 
   /** Ends a build in the caller's transaction: its result, the event, and what the pipeline does next. */
-  private async finish(
+  async finish(
     tx: EntityManager,
     build: Build,
     result: BuildResult,
@@ -532,8 +598,8 @@ export class BuildService {
     build.finishedAt = new Date();
     build.pid = null;
     const type = result === BuildResult.CANCELLED ? EventType.BUILD_CANCELLED : EventType.BUILD_FINISHED;
-    await this.opts.events.record(tx, type, `${describe(build)}: ${result.toLowerCase().replace('_', ' ')}`, {
-      ...payload(build),
+    await this.opts.events.record(tx, type, `${describeBuild(build)}: ${result.toLowerCase().replace('_', ' ')}`, {
+      ...buildEventPayload(build),
       reason,
       failStage,
     });
@@ -541,10 +607,14 @@ export class BuildService {
     await this.onFinished?.(tx, build);
   }
 
-  private async requeueOrFail(id: number, why: string, em = this.opts.orm.em.fork()): Promise<void> {
+  /**
+   * Puts a build that stopped running back in the queue (attempt + 1); ends it CANCELLED when a cancel
+   * was asked for meanwhile, or ERROR after MAX_ATTEMPTS.
+   */
+  async requeueOrFail(id: number, why: string, em = this.opts.orm.em.fork()): Promise<void> {
     await em.transactional(async (tx) => {
       const build = await tx.findOneOrFail(Build, id);
-      if (build.attempt >= MAX_ATTEMPTS) {
+      if (build.cancelRequestedBy || build.attempt >= MAX_ATTEMPTS) {
         await tx
           .getConnection()
           .execute(
@@ -553,7 +623,10 @@ export class BuildService {
             'all',
             tx.getTransactionContext(),
           );
-        await this.finish(tx, build, BuildResult.ERROR, 'daemon', `${why}; given up after ${build.attempt} attempts`);
+        if (build.cancelRequestedBy)
+          await this.finish(tx, build, BuildResult.CANCELLED, null, `cancelled by ${build.cancelRequestedBy}; ${why}`);
+        else
+          await this.finish(tx, build, BuildResult.ERROR, 'daemon', `${why}; given up after ${build.attempt} attempts`);
         return;
       }
       Object.assign(build, {
@@ -563,8 +636,8 @@ export class BuildService {
         builder: null,
         attempt: build.attempt + 1,
       });
-      await this.opts.events.record(tx, EventType.BUILD_REQUEUED, `${describe(build)} queued again: ${why}`, {
-        ...payload(build),
+      await this.opts.events.record(tx, EventType.BUILD_REQUEUED, `${describeBuild(build)} queued again: ${why}`, {
+        ...buildEventPayload(build),
         reason: why,
       });
     });
@@ -577,6 +650,37 @@ export class BuildService {
       fn.call(log, meta ?? {}, message);
     });
   }
+}
+
+/** Lintian, then autopkgtest, after a successful sbuild, as the spec's modes say; `failed` when one fails the build. */
+export async function runQa(
+  spec: BuildSpec,
+  out: string,
+  changesFile: string,
+  log: string,
+): Promise<{
+  lintian: QaResult;
+  autopkgtest: QaResult;
+  seconds: number;
+  failed: { stage: string; reason: string } | null;
+}> {
+  const started = performance.now();
+  const lintian = await runLintian(changesFile, spec.lintianMode, spec.lintianExtraOptions, log);
+  const autopkgtest = await runAutopkgtest(spec, out, changesFile, log);
+  const failed = lintian.failed
+    ? { stage: 'lintian', reason: `lintian: ${lintian.result.toLowerCase()} (mode ${spec.lintianMode.toLowerCase()})` }
+    : autopkgtest.failed
+      ? {
+          stage: 'autopkgtest',
+          reason: `autopkgtest: ${autopkgtest.result.toLowerCase()} (mode ${spec.autopkgtestMode.toLowerCase()})`,
+        }
+      : null;
+  return {
+    lintian: lintian.result,
+    autopkgtest: autopkgtest.result,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    failed,
+  };
 }
 
 /** A word as a POSIX shell reads it back, so the logged command can be pasted (and parsed by bench/). */
@@ -599,11 +703,12 @@ function jobKey(id: number): string {
   return `build:${id}`;
 }
 
-function describe(build: Build): string {
+export function describeBuild(build: Build): string {
   return `${build.source} ${build.version} (${build.distribution}, ${build.architecture}) #${build.id}`;
 }
 
-function payload(build: Build): Record<string, unknown> {
+/** What every build event says of its build. */
+export function buildEventPayload(build: Build): Record<string, unknown> {
   return {
     build: build.id,
     source: build.source,

@@ -6,7 +6,7 @@ import { print, table } from './output.js';
 import { retryUpload } from './package-commands.js';
 
 const BUILD_FIELDS =
-  'id source version distribution architecture archAll chroot state result failStage reason cancelRequestedBy queuedAt startedAt finishedAt sbuildSeconds qaSeconds lintian autopkgtest attempt builder testBuild requestedBy logUrl';
+  'id source version distribution architecture archAll chroot state result failStage reason cancelRequestedBy queuedAt startedAt finishedAt sbuildSeconds qaSeconds lintian autopkgtest attempt builder sentTo requestedFrom resultSentAt testBuild requestedBy logUrl';
 
 interface BuildRow {
   id: string;
@@ -29,8 +29,33 @@ interface BuildRow {
   autopkgtest: string;
   attempt: number;
   builder: string | null;
+  sentTo: string | null;
+  requestedFrom: string | null;
+  resultSentAt: string | null;
   testBuild: boolean;
   logUrl: string;
+}
+
+const WORKER_FIELDS = 'name host pid slots busy alive startedAt lastSeenAt';
+
+export interface WorkerRow {
+  name: string;
+  host: string;
+  pid: number;
+  slots: number;
+  busy: number;
+  alive: boolean;
+  startedAt: string;
+  lastSeenAt: string;
+}
+
+export function describeWorkers(rows: WorkerRow[]): string {
+  if (!rows.length)
+    return 'no workers (start one with `debyard worker --database URL --packager URL --token-file FILE`)';
+  return table(
+    ['NAME', 'HOST', 'PID', 'BUSY/SLOTS', 'HEALTH', 'LAST SEEN'],
+    rows.map((w) => [w.name, w.host, w.pid, `${w.busy}/${w.slots}`, w.alive ? 'alive' : 'no heartbeat', w.lastSeenAt]),
+  );
 }
 
 /** What a build ended as, for the exit code of `--wait`: 0 only for a successful (or skipped) build. */
@@ -53,7 +78,10 @@ function describeBuild(b: BuildRow): string {
     `build ${b.id}: ${b.source} ${b.version} for ${b.distribution} on ${b.architecture}${b.archAll ? ' (+all)' : ''}${b.testBuild ? ' (test build)' : ''}`,
     `  state:       ${verdict(b)}${b.failStage ? ` at ${b.failStage}` : ''}`,
     ...(b.reason ? [`  reason:      ${b.reason}`] : []),
-    `  chroot:      ${b.chroot}${b.builder ? ` on ${b.builder}` : ''}, attempt ${b.attempt}`,
+    `  chroot:      ${b.chroot}${b.builder ? ` on ${b.builder}` : ''}${b.sentTo ? ` (${b.sentTo})` : ''}, attempt ${b.attempt}`,
+    ...(b.requestedFrom
+      ? [`  for:         ${b.requestedFrom}, result ${b.resultSentAt ? `sent ${b.resultSentAt}` : 'not sent yet'}`]
+      : []),
     `  lintian:     ${b.lintian.toLowerCase().replace('_', ' ')}`,
     `  autopkgtest: ${b.autopkgtest.toLowerCase().replace('_', ' ')}`,
     `  queued:      ${b.queuedAt}`,
@@ -106,7 +134,7 @@ async function followLog(api: ApiClient, id: string, write: (text: string) => vo
   }
 }
 
-/** `builds`, `build`, `build-log`, `cancel`, `retry`, `test-build`, `builders`. */
+/** `builds`, `build`, `build-log`, `cancel`, `retry`, `test-build`, `builders`, `workers`. */
 export function addBuildCommands(program: Command, client: ClientFactory): void {
   program
     .command('builds')
@@ -283,5 +311,16 @@ export function addBuildCommands(program: Command, client: ClientFactory): void 
           ),
         ].join('\n'),
       );
+    });
+
+  program
+    .command('workers')
+    .description('`debyard worker` processes taking builds from the queue: their slots, what they run, their heartbeat')
+    .action(async (_opts, cmd: Command) => {
+      const { api, json } = client(cmd);
+      const { builders } = await api.request<{ builders: { workers: WorkerRow[] } }>(
+        `{ builders { workers { ${WORKER_FIELDS} } } }`,
+      );
+      print(json, builders.workers, () => describeWorkers(builders.workers));
     });
 }

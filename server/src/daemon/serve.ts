@@ -27,6 +27,7 @@ import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { InstanceKeyStore } from '../pgp/instance-key.js';
 import { MirrorService } from '../repository/mirror.js';
 import { republishRepositories } from '../repository/republish.js';
+import { RemoteBuilds } from '../remote/remote-builds.js';
 import { RemoteService } from '../remote/remote.service.js';
 import { SetupService } from '../setup/setup.service.js';
 import { EventBus } from '../events/event-bus.js';
@@ -44,6 +45,7 @@ import { UploadVia } from '../upload/upload.entity.js';
 import { VERSION } from '../version.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { dropPrivileges } from './privileges.js';
+import { WorkerBuilds } from '../build/worker-builds.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONSOLE_DIR = path.resolve(here, '../../../client/dist');
@@ -143,6 +145,20 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       ],
     });
     onStop('job queue', () => builds.close());
+    const remoteBuilds = new RemoteBuilds({
+      orm,
+      events,
+      builds,
+      keys,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'remote builds' }),
+      self: () => ({
+        identity: config.identity,
+        url: urls.http,
+        incomingUrl: urls.ftp || publicUrl('ftp', config.ftp) + '/',
+      }),
+      loopbackHttpUrl: () => plan.loopbackHttpUrl,
+    });
     const uploads = new UploadPipeline({
       orm,
       events,
@@ -151,8 +167,22 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       dataDir: config.dataDir,
       plan,
       logger: logger.child({ component: 'uploads' }),
+      transfers: remoteBuilds,
     });
-    builds.onFinished = (tx, build) => uploads.buildFinished(tx, build);
+    builds.onFinished = async (tx, build) => {
+      await uploads.buildFinished(tx, build);
+      await remoteBuilds.buildFinished(tx, build);
+    };
+    builds.onEnqueue = (tx, build) => remoteBuilds.route(tx, build);
+    const workerBuilds = new WorkerBuilds({
+      orm,
+      events,
+      builds,
+      logger: logger.child({ component: 'build workers' }),
+      authenticate: (em, secret) => auth.authenticate(em, secret),
+      loopbackHttpUrl: () => plan.loopbackHttpUrl,
+    });
+    builds.addTasks(remoteBuilds.tasks());
     builds.addTasks(uploads.tasks());
     await clearChrootPhases(orm.em.fork());
     await builds.init();
@@ -226,9 +256,10 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
         identity: config.identity,
         url: urls.http,
         incomingUrl: urls.ftp || publicUrl('ftp', config.ftp) + '/',
-        load: builds.load,
         running: engine.isRunning,
       }),
+      load: (em) => builds.queueLoad(em),
+      afterCheck: () => remoteBuilds.recoverLost(),
       logger: logger.child({ component: 'remotes' }),
     });
     builds.addTasks(remotes.tasks());
@@ -266,6 +297,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
         recheckComponent(lifecycle, config.recheckIntervalMs, logger.child({ component: 'config' })),
         builds.component(),
         remotes.component(),
+        remoteBuilds.component(),
+        workerBuilds.component(),
       ],
       orm,
       events,
@@ -317,6 +350,8 @@ export async function serve(config: ServeConfig, logger: Logger): Promise<void> 
       spoolDir: path.join(config.dataDir, 'spool'),
       keys,
       remoteApi: remotes.router(),
+      workerApi: workerBuilds.router(),
+      buildsDir: remoteBuilds.buildsDirRouter(),
       upload: httpUploadRouter({
         intake,
         maxFileSize: config.ftpMaxFileSize,

@@ -23,6 +23,7 @@ import { Webhook } from '../hooks/webhook.entity.js';
 import { KeyringPackageState } from '../keyring/keyring-state.entity.js';
 import { Snapshot } from '../snapshot/snapshot.entity.js';
 import { Remote } from '../remote/remote.entity.js';
+import { WorkerProcess } from '../build/worker-process.entity.js';
 import type { Logger } from '../log.js';
 
 export const ENTITIES = [
@@ -45,6 +46,7 @@ export const ENTITIES = [
   Uploader,
   Chroot,
   Remote,
+  WorkerProcess,
   Build,
   Upload,
   PackageSubscription,

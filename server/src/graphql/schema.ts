@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
-import { BuildResolver, BuildersResolver } from '../build/build.resolver.js';
+import { BuildResolver, BuildersResolver, WorkerProcessResolver } from '../build/build.resolver.js';
 import { PackageTrackerResolver } from '../upload/tracker.resolver.js';
 import { UploadResolver } from '../upload/upload.resolver.js';
 import { PortResolver } from '../port/port.resolver.js';
@@ -32,6 +32,7 @@ export function buildDebyardSchema(): Promise<GraphQLSchema> {
       SetupResolver,
       BuildResolver,
       BuildersResolver,
+      WorkerProcessResolver,
       PackageTrackerResolver,
       UploadResolver,
       PortResolver,

@@ -19,7 +19,9 @@ import type { HostPort } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { InstanceKeyStore } from '../pgp/instance-key.js';
 import { repositoryRouter } from '../repository/repository-static.js';
+import { BUILDS_DIR_PATH } from '../remote/remote-builds.js';
 import { API_PATH } from '../remote/wire.js';
+import { WORKER_API_PATH } from '../build/worker-builds.js';
 import { logsRouter, uploadsRouter, type LogLocations } from './logs-router.js';
 
 export interface HttpServerOptions {
@@ -40,11 +42,15 @@ export interface HttpServerOptions {
   upload?: Router;
   /** mini-buildd's API calls remotes use: `/mini_buildd/api/{status,pub_key,handshake}/`. */
   remoteApi?: Router;
+  /** What `debyard worker` processes call (build/worker-builds.ts). */
+  workerApi?: Router;
+  /** Logs of builds other instances asked for, at mini-buildd's builds-dir. */
+  buildsDir?: Router;
   logger: Logger;
 }
 
 /** Paths the console's history-mode fallback must never answer (bare /repositories is a console page). */
-const NOT_CONSOLE = /^\/(graphql|logs|upload|mini_buildd)(\/|$)|^\/repositories\/[^/]|^\/uploads\/[^/]+\//;
+const NOT_CONSOLE = /^\/(graphql|logs|upload|mini_buildd|api)(\/|$)|^\/repositories\/[^/]|^\/uploads\/[^/]+\//;
 
 export class HttpServer {
   private readonly server: http.Server;
@@ -129,6 +135,8 @@ export class HttpServer {
     this.app.use('/uploads', uploadsRouter(opts.spoolDir));
     if (opts.upload) this.app.use('/upload', opts.upload);
     if (opts.remoteApi) this.app.use(API_PATH, opts.remoteApi);
+    if (opts.workerApi) this.app.use(WORKER_API_PATH, opts.workerApi);
+    if (opts.buildsDir) this.app.use(BUILDS_DIR_PATH, opts.buildsDir);
     this.mountArchiveKey();
     this.mountConsole();
 
