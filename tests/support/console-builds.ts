@@ -1,7 +1,7 @@
 // Browser checks of the console's builders and build pages, shared by the console's own test and by
 // the build suites that run real builds (they call `checkBuildPageStreams` with a build they queued).
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import { errors, type Page } from 'playwright-core';
 
 import { tid } from './browser.js';
 
@@ -25,6 +25,74 @@ export async function openBuildersPage(page: Page, baseUrl: string): Promise<Bui
     queued: await value('builders-queued'),
     load: await value('builders-load'),
   };
+}
+
+/** A worker row as the builders page shows it: its name and its health tag. */
+interface WorkerShown {
+  name: string;
+  health: string;
+}
+
+/**
+ * Checks the Workers section of the builders page the browser shows (the caller opens it): one row per
+ * expected worker, by name, its health "alive" or "not seen since …"; with none expected, the empty
+ * state that says how to start one. The page reads its workers every 10 s, so this waits up to a minute
+ * for them to match before it asserts.
+ */
+export async function checkWorkersSection(page: Page, expected: { name: string; alive: boolean }[]): Promise<void> {
+  const section = page.locator(tid('workers'));
+  await section.waitFor();
+  const want = expected
+    .map((w) => ({ name: w.name, alive: String(w.alive) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  try {
+    await page.waitForFunction(
+      ({ sel, want }) => {
+        const section = document.querySelector(sel.section);
+        if (!section) return false;
+        const rows = Array.from(section.querySelectorAll(sel.row), (r) => ({
+          name: r.getAttribute('data-worker') ?? '',
+          alive: r.getAttribute('data-alive') ?? '',
+        }));
+        if (!want.length) return rows.length === 0 && section.querySelector(sel.empty) !== null;
+        rows.sort((a, b) => a.name.localeCompare(b.name));
+        return JSON.stringify(rows) === JSON.stringify(want);
+      },
+      { sel: { section: tid('workers'), row: tid('worker-row'), empty: tid('workers-empty') }, want },
+      { timeout: 60_000 },
+    );
+  } catch (err) {
+    // The assertions below say what the page shows instead.
+    if (!(err instanceof errors.TimeoutError)) throw err;
+  }
+
+  const rows = section.locator(tid('worker-row'));
+  const shown: WorkerShown[] = [];
+  for (let i = 0; i < (await rows.count()); i++) {
+    const row = rows.nth(i);
+    shown.push({
+      name: (await row.getAttribute('data-worker')) ?? '',
+      health: ((await row.locator(tid('worker-health')).textContent()) ?? '').trim(),
+    });
+  }
+  const empty = section.locator(tid('workers-empty'));
+  if (!expected.length) {
+    assert.deepEqual(shown, [], 'no worker rows');
+    assert.equal(await empty.count(), 1, 'the empty state shows');
+    assert.match((await empty.textContent()) ?? '', /debyard worker --database URL --packager URL --token-file FILE/);
+    return;
+  }
+  assert.equal(await empty.count(), 0, 'no empty state beside worker rows');
+  assert.deepEqual(
+    shown.map((w) => w.name).sort((a, b) => a.localeCompare(b)),
+    want.map((w) => w.name),
+    'one row per worker',
+  );
+  for (const w of expected) {
+    const health = shown.find((s) => s.name === w.name)!.health;
+    if (w.alive) assert.equal(health, 'alive', `${w.name} is alive`);
+    else assert.match(health, /^not seen since \S/, `${w.name} is not alive`);
+  }
 }
 
 export interface TestBuildInput {

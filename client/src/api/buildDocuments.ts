@@ -1,6 +1,6 @@
 import { gql } from '@urql/core';
 import { BUILD_FIELDS } from './buildFields';
-import type { Build, BuildFilter, BuildPage, Builders, LogChunk, Remote } from './types';
+import type { Build, BuildFilter, BuildPage, Builders, LogChunk, Remote, Worker } from './types';
 
 // The builders' and builds' pages' documents, apart from documents.ts so that they load with those
 // pages' chunks.
@@ -133,6 +133,23 @@ export const RemotesQuery = gql<{ remotes: Remote[] }, Record<string, never>>`
       builds
       packages
       seenAt
+    }
+  }
+`;
+
+export const WorkersQuery = gql<{ builders: { workers: Worker[] } }, Record<string, never>>`
+  query Workers {
+    builders {
+      workers {
+        name
+        host
+        pid
+        slots
+        busy
+        alive
+        startedAt
+        lastSeenAt
+      }
     }
   }
 `;

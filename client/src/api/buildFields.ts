@@ -26,6 +26,9 @@ export const BUILD_FIELDS = gql`
     autopkgtest
     attempt
     builder
+    sentTo
+    requestedFrom
+    resultSentAt
     testBuild
     requestedBy
     logUrl

@@ -94,7 +94,10 @@ export type BuildFilter = Partial<
 >;
 
 export type BuilderSample = S.BuilderSample;
-export type Builders = Omit<S.Builders, 'running'> & { running: Build[] };
+export type Builders = Omit<S.Builders, 'running' | 'workers'> & { running: Build[] };
+
+/** A `debyard worker` process taking builds from this instance's queue. */
+export type Worker = Pick<S.Worker, 'name' | 'host' | 'pid' | 'slots' | 'busy' | 'alive' | 'startedAt' | 'lastSeenAt'>;
 
 /** A piece of a log: `text` starts at byte `offset`; the last one has `done`. */
 export type LogChunk = S.LogChunk;

@@ -283,6 +283,12 @@ export type Build = {
   requestedBy: Maybe<Scalars['String']['output']>;
   /** A failure here does not fail the upload (an optional architecture) */
   optional: Scalars['Boolean']['output'];
+  /** The other instance it was sent to (its URL), for a remote build */
+  sentTo: Maybe<Scalars['String']['output']>;
+  /** When its result was delivered to the instance that asked for it */
+  resultSentAt: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The other instance (its URL) that asked for this build */
+  requestedFrom: Maybe<Scalars['String']['output']>;
   /** The build log as plain text (supports Range) */
   logUrl: Scalars['String']['output'];
 };
@@ -317,6 +323,8 @@ export type Builders = {
   load: Scalars['Float']['output'];
   queued: Scalars['Int']['output'];
   running: Array<Build>;
+  /** `debyard worker` processes taking builds from this instance’s queue */
+  workers: Array<Worker>;
   /** Load and queue length over the last hours, 60 samples */
   history: Array<BuilderSample>;
 };
@@ -325,6 +333,24 @@ export type Builders = {
 /** This instance’s builder: slots, load, queue */
 export type BuildersHistoryArgs = {
   hours?: Scalars['Int']['input'];
+};
+
+/** A `debyard worker` process taking builds from this instance’s queue */
+export type Worker = {
+  /** Its --name; the builder of the builds it runs */
+  name: Scalars['String']['output'];
+  /** The host it runs on */
+  host: Scalars['String']['output'];
+  pid: Scalars['Int']['output'];
+  /** Builds it runs at a time */
+  slots: Scalars['Int']['output'];
+  startedAt: Scalars['DateTimeISO']['output'];
+  /** Its last heartbeat (every 5 s while it runs) */
+  lastSeenAt: Scalars['DateTimeISO']['output'];
+  /** Its builds running now */
+  busy: Scalars['Int']['output'];
+  /** Seen within 30 s; a dead worker's builds go back to the queue and its row goes */
+  alive: Scalars['Boolean']['output'];
 };
 
 /** Load and queue length at one moment */
