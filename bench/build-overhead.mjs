@@ -9,6 +9,11 @@
 // up its own daemon with `setup --chroots` (a real chroot: about a minute), so it needs the mirror.
 // With --lintian, lintian (errfail) runs after each debyard build, as in production; by default QA is
 // off, so both sides do the same work. Exits 0 whatever the ratio; non-zero only if it cannot measure.
+//
+// Then the two targets of a running build (DESIGN.md): a build of tests/fixtures/packages/slow-pkg (it
+// sleeps a minute) is followed over the buildLog subscription, each chunk timed against the moment
+// the log file reached its end (polled every 20 ms): target 1 s; then it is cancelled, timed from
+// the cancelBuild mutation to the build's BUILT state: target 2 s (mini-buildd: 8 s).
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -16,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TestDaemon, eventually } from '../tests/dist/support/daemon.js';
+import { buildLogLags } from '../tests/dist/support/log-lag.js';
 import { buildSourcePackage } from '../tests/dist/support/packages.js';
 
 const run = promisify(execFile);
@@ -99,6 +105,42 @@ try {
     `median: debyard ${o.toFixed(2)} s, bare sbuild ${s.toFixed(2)} s${lintian ? ' (debyard with lintian)' : ''}`,
   );
   console.log(`builder overhead: ${(o - s).toFixed(2)} s; ratio debyard / bare sbuild = ${(o / s).toFixed(3)}`);
+
+  // A running build: log lag over the subscription, then cancel to slot free.
+  const slowDsc = await buildSourcePackage('slow-pkg', sources);
+  const { testBuild: slow } = await gql(
+    'mutation($d: String!) { testBuild(dsc: $d, distribution: "bookworm", architecture: "amd64") { id } }',
+    { d: slowDsc },
+  );
+  const lags = await buildLogLags({
+    httpUrl: daemon.httpUrl,
+    buildId: slow.id,
+    logFile: path.join(daemon.dataDir, 'builds', slow.id, 'build.log'),
+    chunks: 10,
+    token,
+  });
+  await eventually(async () => {
+    const { build } = await gql('query($id: ID!) { build(id: $id) { state } }', { id: slow.id });
+    return build.state === 'BUILDING' || undefined;
+  }, 120_000);
+  await new Promise((r) => setTimeout(r, 3000)); // into the sleep
+  const cancelAt = Date.now();
+  await gql('mutation($id: ID!) { cancelBuild(id: $id) { id } }', { id: slow.id });
+  const cancelled = await eventually(async () => {
+    const { build } = await gql('query($id: ID!) { build(id: $id) { state result } }', { id: slow.id });
+    return build.state === 'BUILT' ? build : undefined;
+  }, 120_000);
+  const cancelSeconds = (Date.now() - cancelAt) / 1000;
+  if (cancelled.result !== 'CANCELLED') throw new Error(`build ${slow.id} ended ${cancelled.result}`);
+  const maxLag = Math.max(...lags) / 1000;
+  console.log(
+    `log lag over ${lags.length} chunks: median ${(median(lags) / 1000).toFixed(3)} s, max ${maxLag.toFixed(3)} s; ` +
+      `target 1 s, ratio ${maxLag.toFixed(3)}`,
+  );
+  console.log(
+    `cancel to slot free: ${cancelSeconds.toFixed(2)} s; target 2 s, ratio ${(cancelSeconds / 2).toFixed(3)} ` +
+      `(mini-buildd 8 s: ${(cancelSeconds / 8).toFixed(3)})`,
+  );
 } finally {
   await daemon.cli(['config', 'chroot', 'remove', 'bookworm-amd64'], { timeoutMs: 120_000 });
   await daemon.dispose();
