@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import { ADMIN_PASSWORD, ConsoleBrowser, artifact, setPassword } from '../support/browser.js';
 import { checkUploadPage, tid } from '../support/console-uploads.js';
 import { eventually, TestDaemon } from '../support/daemon.js';
+import { withChrootCopy } from '../support/pipeline.js';
 import { generateUploaderKey, makeUpload, type UploaderKey } from '../support/uploads.js';
 
 interface UploadRow {
@@ -103,9 +104,11 @@ describe('ports: auto-ports, debyard port, the console', { concurrency: false },
     daemon = await TestDaemon.start();
     token = await daemon.adminToken;
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'debyard-ports-'));
-    const setup = await daemon.cli(
-      ['setup', '--codename', 'bookworm', '--arch', 'amd64', '--repository', 'test', '--chroots', '--apply'],
-      { timeoutMs: 600_000 },
+    const setup = await withChrootCopy(daemon, () =>
+      daemon.cli(
+        ['setup', '--codename', 'bookworm', '--arch', 'amd64', '--repository', 'test', '--chroots', '--apply'],
+        { timeoutMs: 600_000 },
+      ),
     );
     assert.equal(setup.exitCode, 0, setup.stdout + setup.stderr);
     key = await generateUploaderKey({ name: 'Ports Tester', email: 'ports@debyard.example.org' });
