@@ -20,7 +20,7 @@ import { generateUploaderKey } from '../support/uploads.js';
 describe('uploads: dput in, apt out', { concurrency: false }, () => {
   let f: PipelineFixture;
   before(async () => {
-    f = await PipelineFixture.start('pipeline');
+    f = await PipelineFixture.start('pipeline', { extraSources: true });
   });
   after(async () => {
     await f?.dispose();

@@ -35,11 +35,12 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
   });
 
   it('publishes Date, Valid-Until (a validity set on the repository), Acquire-By-Hash, signed for gpgv and sqv', async () => {
-    // Three build slots and no lintian (not what this suite is about) for the installs to come; edits
-    // first, then prepare again (daemon, then repository).
+    // Three build slots and no QA (lintian and autopkgtest are not what this suite is about) for the
+    // installs to come; edits first, then prepare again (daemon, then repository).
     for (const args of [
       ['config', 'daemon', 'set', 'daemon', 'maxParallelBuilds=3'],
       ['config', 'distribution', 'set', 'bookworm', 'lintianMode=disabled'],
+      ['config', 'distribution', 'set', 'bookworm', 'autopkgtestMode=disabled'],
       ['config', 'repository', 'set', 'test', 'releaseValidDays=7'],
       ['config', 'daemon', 'pca', 'daemon'],
       ['config', 'repository', 'pca', 'test'],
@@ -78,11 +79,11 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
         `deb [signed-by=${k}] ${repoUrl()} ${TESTING}-rollback0 main`,
       ].join('\n') + '\n';
     const clients = {
-      'by-hash as the Release says': await aptUpdateLoop({ line: lines, keyring, pauseMs: 200 }),
+      'by-hash as the Release says': await aptUpdateLoop({ line: lines, keyring, pauseMs: 2000 }),
       'by-hash forced, with Contents': await aptUpdateLoop({
         line: lines,
         keyring,
-        pauseMs: 200,
+        pauseMs: 2000,
         options: [
           'Acquire::By-Hash=force',
           'Acquire::IndexTargets::deb::Contents-deb::MetaKey=$(COMPONENT)/Contents-$(ARCHITECTURE)',
@@ -109,7 +110,7 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
           }
         }
         poll.runs++;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     })();
 
@@ -126,18 +127,23 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
       installed.push({ name, version: 'rebuild', seconds: NaN });
     };
-    // Each install is migrated to testing (its version there goes to rollback0) before the next upload.
+    // Each install is migrated to testing (its version there goes to rollback0) while the next upload
+    // builds, and before that one is installed.
     const migrate = async (name: string) => {
       const r = await f.daemon.cli(['migrate', name, DIST], { timeoutMs: 120_000 });
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
       migrated.push(name);
     };
     const chain = async (name: string, uploads: number, rebuilds: number) => {
+      let migrating = Promise.resolve();
       for (let n = 1; n <= uploads; n++) {
         await f.upload(name, V(`1.${n}`));
+        await migrating;
         await expectInstalled(name, V(`1.${n}`));
-        await migrate(name);
+        migrating = migrate(name);
+        migrating.catch(() => {}); // handled where it is awaited, not unhandled meanwhile
       }
+      await migrating;
       for (let n = 0; n < rebuilds; n++) {
         await rebuild(name);
         await migrate(name);
@@ -155,6 +161,11 @@ describe('publishing: by-hash, Date, Valid-Until, no hash-sum mismatch during in
           await chain('uses-hello', 3, 1);
         })(),
       ]);
+    } catch (err) {
+      // The apt loops would otherwise run on and hold the file until its time limit.
+      await Promise.all(Object.values(clients).map((c) => c.stop()));
+      console.log(`# the daemon's last words:\n${f.daemon.logs.slice(-6000)}`);
+      throw err;
     } finally {
       polling = false;
       await poller;
