@@ -102,9 +102,11 @@ const runner = spawn(
   [
     '--test',
     '--test-concurrency=2',
-    // A hung test fails after 10 minutes instead of using up CI's 90 (a test file counts as one test:
-    // the pipeline suites build a dozen packages on 2 cores).
-    '--test-timeout=600000',
+    // A hung test fails after 30 minutes instead of using up CI's 90 (a test file counts as one test:
+    // the pipeline suites build a dozen packages on 2 cores, publish.test.ts twenty-four, the network
+    // suite runs three instances; beside another file's builds a trivial build takes over a minute, and
+    // publish.test.ts took 12 min alone and over 20 beside the others).
+    '--test-timeout=1800000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     `--test-reporter=${path.join(repo, 'scripts/test-counts-reporter.mjs')}`,
