@@ -82,10 +82,14 @@ describe('bad input never breaks the daemon', () => {
       [[], { DEBYARD_IDENTITY: 'Not Valid' }, /not a valid identity/],
       [[], { DATABASE_URL: 'mysql://u@h/db' }, /only PostgreSQL is supported/],
     ];
-    for (const [args, env, message] of cases) {
-      const r = await serve(['--data-dir', dataDir, ...args], env);
-      assert.equal(r.exitCode, 2, `${args.join(' ')} ${JSON.stringify(env)}: ${r.stderr}`);
-      assert.match(r.stderr, message);
+    try {
+      for (const [args, env, message] of cases) {
+        const r = await serve(['--data-dir', dataDir, ...args], env);
+        assert.equal(r.exitCode, 2, `${args.join(' ')} ${JSON.stringify(env)}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+      }
+    } finally {
+      await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
     }
   });
 
@@ -94,7 +98,7 @@ describe('bad input never breaks the daemon', () => {
     const [http, ftp] = [await freePort(), await freePort()];
     const r = await serve(['--data-dir', dataDir, '--http', `127.0.0.1:${http}`, '--ftp', `127.0.0.1:${ftp}`], {
       DATABASE_URL: 'postgres://user:secret@127.0.0.1:1/debyard',
-    });
+    }).finally(() => fs.rm(path.dirname(dataDir), { recursive: true, force: true }));
     assert.equal(r.exitCode, 1);
     assert.match(r.stderr, /cannot use the database at DATABASE_URL=postgres:\/\/user:\*\*\*@127\.0\.0\.1:1\/debyard/);
     assert.doesNotMatch(r.stderr, /secret/);
